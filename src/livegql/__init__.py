@@ -1,0 +1,26 @@
+"""livegql: the real-time GraphQL server for Python (HTTP, WebSocket and subscriptions on graphql-core)."""
+
+from livegql.broker import PubSub
+from livegql.core.config import Settings
+from livegql.core.errors import (
+    ClientError,
+    ConfigurationError,
+    ConnectionRejectedError,
+    LiveGQLError,
+    SlowConsumerError,
+)
+from livegql.transport import LiveGQL
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ClientError",
+    "ConfigurationError",
+    "ConnectionRejectedError",
+    "LiveGQL",
+    "LiveGQLError",
+    "PubSub",
+    "Settings",
+    "SlowConsumerError",
+    "__version__",
+]

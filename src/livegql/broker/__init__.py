@@ -1,0 +1,7 @@
+"""Pub/sub behind one interface: `PubSub` fronts a backend (in-memory now; Redis by URL later)."""
+
+from livegql.broker.base import Backend, Subscription
+from livegql.broker.memory import MemoryBackend
+from livegql.broker.pubsub import PubSub
+
+__all__ = ["Backend", "MemoryBackend", "PubSub", "Subscription"]

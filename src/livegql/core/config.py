@@ -1,0 +1,44 @@
+"""Settings: every limit and timer livegql uses, each with a safe default."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Server settings; pass to `LiveGQL(..., settings=Settings(...))` or as keyword arguments."""
+
+    path: str = "/graphql"
+    """URL path of the GraphQL endpoint (HTTP and WebSocket)."""
+    debug: bool = False
+    """Show resolver exception messages to clients instead of "Internal server error"."""
+    connection_init_wait_timeout: float = 3.0
+    """Seconds a WebSocket client has to send ConnectionInit before it is closed with 4408."""
+    keepalive_interval: float | None = 12.0
+    """Seconds between server Ping messages on an idle-or-busy WebSocket; None turns pings off."""
+    document_cache_size: int = 1000
+    """How many parsed and validated documents the LRU keeps, keyed by query text."""
+    send_queue_size: int = 1000
+    """Frames waiting to be written to one WebSocket before its operations wait for the writer."""
+    max_message_bytes: int = 64 * 1024
+    """Largest WebSocket text message accepted; a larger one closes the socket with 4400."""
+    max_body_bytes: int = 1024 * 1024
+    """Largest HTTP request body accepted; a larger one gets 413."""
+    max_query_bytes: int = 100_000
+    """Largest query text accepted, over any transport."""
+
+    def __post_init__(self) -> None:
+        positive = {
+            "connection_init_wait_timeout": self.connection_init_wait_timeout,
+            "document_cache_size": self.document_cache_size,
+            "send_queue_size": self.send_queue_size,
+            "max_message_bytes": self.max_message_bytes,
+            "max_body_bytes": self.max_body_bytes,
+            "max_query_bytes": self.max_query_bytes,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"Settings.{name} must be positive, got {value!r}")
+        if self.keepalive_interval is not None and self.keepalive_interval <= 0:
+            raise ValueError("Settings.keepalive_interval must be positive or None")
+        if not self.path.startswith("/"):
+            raise ValueError("Settings.path must start with '/'")

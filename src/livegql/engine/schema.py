@@ -1,0 +1,43 @@
+"""Schema from SDL plus a resolver map, so apps need no GraphQL framework at all."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLSchema, build_schema
+
+from livegql.core.errors import ConfigurationError
+
+Resolver = Callable[..., Any]
+ResolverMap = Mapping[str, Mapping[str, Resolver]]
+
+
+def _event_as_value(event: Any, _info: Any, **_args: Any) -> Any:
+    # Each item a Subscription resolver yields is already that field's value.
+    return event
+
+
+def build_schema_with_resolvers(sdl: str, resolvers: ResolverMap | None = None) -> GraphQLSchema:
+    """Build a schema from SDL and attach `resolvers[Type][field]`.
+
+    A resolver is called as `fn(parent, info, **arguments)` and may be async. On the Subscription type the
+    resolver is the event source: an async generator (or a function returning an async iterator) whose
+    items are the field's values.
+    """
+    schema = build_schema(sdl)
+    subscription_type = schema.subscription_type
+    for type_name, fields in (resolvers or {}).items():
+        graphql_type = schema.get_type(type_name)
+        if not isinstance(graphql_type, GraphQLObjectType):
+            raise ConfigurationError(f"resolvers[{type_name!r}]: the schema has no object type of that name")
+        for field_name, resolver in fields.items():
+            field = graphql_type.fields.get(field_name)
+            if field is None:
+                raise ConfigurationError(f"resolvers[{type_name!r}][{field_name!r}]: no such field")
+            if not callable(resolver):
+                raise ConfigurationError(f"resolvers[{type_name!r}][{field_name!r}] is not callable")
+            if graphql_type is subscription_type:
+                field.subscribe = resolver
+                field.resolve = _event_as_value
+            else:
+                field.resolve = resolver
+    return schema

@@ -1,0 +1,79 @@
+"""A real uvicorn server on an ephemeral loopback port, in its own thread and event loop."""
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import uvicorn
+
+from livegql import LiveGQL
+
+T = TypeVar("T")
+START_TIMEOUT = 10.0
+
+
+@dataclass
+class LiveServer:
+    app: LiveGQL
+    port: int
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.app.settings.path}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}{self.app.settings.path}"
+
+    def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 10.0) -> T:
+        """Run a coroutine on the server's loop (its PubSub and tasks live there) and wait for it."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def acall(self, coroutine: Coroutine[Any, Any, T], limit: float = 10.0) -> T:
+        """`call` for async tests: waits without blocking the test's own loop."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        async with asyncio.timeout(limit):
+            return await asyncio.wrap_future(future)
+
+    def server_tasks(self) -> int:
+        """Tasks alive on the server loop, not counting uvicorn's own serve task and this probe."""
+
+        async def count() -> int:
+            current = asyncio.current_task()
+            return sum(1 for task in asyncio.all_tasks() if task is not current and not task.done())
+
+        return self.call(count())
+
+
+@contextmanager
+def serve(app: LiveGQL, **config: Any) -> Iterator[LiveServer]:
+    """Start uvicorn on 127.0.0.1:0 serving `app`; stop it (and join its thread) on exit."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **config)
+    )
+    ready = threading.Event()
+    holder: dict[str, asyncio.AbstractEventLoop] = {}
+
+    async def main() -> None:
+        holder["loop"] = asyncio.get_running_loop()
+        serving = asyncio.ensure_future(server.serve())
+        while not server.started and not serving.done():
+            # uvicorn exposes no started event, only this flag; the poll is bounded by START_TIMEOUT.
+            await asyncio.sleep(0.01)  # noqa: ASYNC110
+        ready.set()
+        await serving
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    if not ready.wait(START_TIMEOUT) or not server.started:
+        raise RuntimeError("uvicorn did not start")
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(app=app, port=port, loop=holder["loop"])
+    finally:
+        server.should_exit = True
+        thread.join(START_TIMEOUT)
