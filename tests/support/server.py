@@ -63,7 +63,7 @@ def serve(app: LiveGQL, **config: Any) -> Iterator[LiveServer]:
         serving = asyncio.ensure_future(server.serve())
         while not server.started and not serving.done():
             # uvicorn exposes no started event, only this flag; the poll is bounded by START_TIMEOUT.
-            await asyncio.sleep(0.01)  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
         ready.set()
         await serving
 

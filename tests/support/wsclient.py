@@ -1,13 +1,14 @@
 """A raw graphql-transport-ws peer for end-to-end tests: JSON frames in and out, close codes observed."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 from livegql.core import json
 
@@ -65,7 +66,10 @@ class RawPeer:
 
 
 @asynccontextmanager
-async def connect(url: str, subprotocols: list[str] | None = None) -> AsyncIterator[RawPeer]:
-    protocols = ["graphql-transport-ws"] if subprotocols is None else subprotocols
-    async with websockets.connect(url, subprotocols=protocols, open_timeout=5) as connection:  # type: ignore[arg-type]
+async def connect(
+    url: str, subprotocols: Sequence[str] = ("graphql-transport-ws",)
+) -> AsyncIterator[RawPeer]:
+    """Open a socket offering `subprotocols` (none at all when empty: no Sec-WebSocket-Protocol header)."""
+    offered = [Subprotocol(name) for name in subprotocols] or None
+    async with websockets.connect(url, subprotocols=offered, open_timeout=5) as connection:
         yield RawPeer(connection)

@@ -3,5 +3,6 @@
 from livegql.broker.base import Backend, Subscription
 from livegql.broker.memory import MemoryBackend
 from livegql.broker.pubsub import PubSub
+from livegql.broker.scope import subscription_scope
 
-__all__ = ["Backend", "MemoryBackend", "PubSub", "Subscription"]
+__all__ = ["Backend", "MemoryBackend", "PubSub", "Subscription", "subscription_scope"]

@@ -4,6 +4,7 @@ from typing import Any
 
 from livegql.broker.base import Backend, Subscription
 from livegql.broker.memory import DEFAULT_MAX_QUEUE, MemoryBackend
+from livegql.broker.scope import track
 
 
 class PubSub:
@@ -23,7 +24,9 @@ class PubSub:
 
     def subscribe(self, topic: str) -> Subscription:
         """Subscribe now; iterate the result for payloads. Close it (or `async with` it) when done."""
-        return self.backend.subscribe(topic)
+        subscription = self.backend.subscribe(topic)
+        track(subscription)
+        return subscription
 
     def subscriber_count(self, topic: str | None = None) -> int:
         """Live subscribers of `topic`, or of every topic."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult, GraphQLError
 
+from livegql.broker import subscription_scope
 from livegql.core.errors import ConnectionRejectedError
 from livegql.engine import OperationKind, RequestError
 from livegql.protocol import (
@@ -91,7 +92,8 @@ class OperationRunner:
 
     async def _operate(self, id: str, payload: SubscribePayload) -> None:
         try:
-            await self._run(id, payload)
+            async with subscription_scope():
+                await self._run(id, payload)
         except asyncio.CancelledError:
             raise
         except Exception as error:
