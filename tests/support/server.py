@@ -61,8 +61,8 @@ def serve(app: LiveGQL, **config: Any) -> Iterator[LiveServer]:
     async def main() -> None:
         holder["loop"] = asyncio.get_running_loop()
         serving = asyncio.ensure_future(server.serve())
-        while not server.started and not serving.done():
-            # uvicorn exposes no started event, only this flag; the poll is bounded by START_TIMEOUT.
+        # uvicorn exposes no started event, only this flag; the poll is bounded by START_TIMEOUT.
+        while not server.started and not serving.done():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         ready.set()
         await serving

@@ -49,9 +49,8 @@ class OperationRunner:
             elif isinstance(event, SubscribeReceived):
                 task = self._group.create_task(self._operate(event.id, event.payload))
                 self._operations[event.id] = task
-            elif isinstance(event, CompleteReceived):
-                if event.id in self._operations:
-                    self._operations.pop(event.id).cancel()
+            elif isinstance(event, CompleteReceived) and event.id in self._operations:
+                self._operations.pop(event.id).cancel()
 
     def cancel_all(self) -> None:
         if self._init_task is not None:

@@ -3,7 +3,6 @@
 import asyncio
 import logging
 from collections import deque
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
