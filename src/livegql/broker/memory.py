@@ -1,6 +1,7 @@
 """In-process broker: each subscriber owns a bounded queue; publish never waits on a slow subscriber."""
 
 import asyncio
+import weakref
 from collections import deque
 from types import TracebackType
 from typing import Any, Self
@@ -89,7 +90,8 @@ class MemoryBackend:
         if max_queue <= 0:
             raise ValueError("max_queue must be positive")
         self.max_queue = max_queue
-        self._topics: dict[str, dict[int, MemorySubscription]] = {}
+        # Weak values: a subscription nobody can read from any more must be collectable (then __del__ unregisters).
+        self._topics: dict[str, weakref.WeakValueDictionary[int, MemorySubscription]] = {}
 
     async def publish(self, topic: str, payload: Any) -> None:
         subscribers = self._topics.get(topic)
@@ -99,7 +101,10 @@ class MemoryBackend:
 
     def subscribe(self, topic: str) -> MemorySubscription:
         subscription = MemorySubscription(self, topic)
-        self._topics.setdefault(topic, {})[id(subscription)] = subscription
+        subscribers = self._topics.get(topic)
+        if subscribers is None:
+            subscribers = self._topics[topic] = weakref.WeakValueDictionary()
+        subscribers[id(subscription)] = subscription
         return subscription
 
     def unregister(self, subscription: MemorySubscription) -> None:

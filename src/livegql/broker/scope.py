@@ -11,9 +11,7 @@ from contextvars import ContextVar
 
 from livegql.broker.base import Subscription
 
-_current: ContextVar["weakref.WeakSet[Subscription] | None"] = ContextVar(
-    "livegql_subscriptions", default=None
-)
+_current: ContextVar["weakref.WeakSet[Subscription] | None"] = ContextVar("livegql_subscriptions", default=None)
 
 
 def track(subscription: Subscription) -> None:
