@@ -170,12 +170,16 @@ async def test_invalid_messages_close_4400(server: LiveServer, frame: str) -> No
         assert reason
 
 
-async def test_oversized_message_closes_4400(pubsub: PubSub) -> None:
-    app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, max_message_bytes=1024)
+@pytest.mark.parametrize("padding", [" " * 2048, "# " + "é" * 400])  # 400 characters, but 800 bytes
+async def test_oversized_message_closes_4400(pubsub: PubSub, padding: str) -> None:
+    app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, max_message_bytes=700)
     with serve(app) as live:
         async with connect(live.ws_url) as peer:
             await peer.init()
-            await peer.subscribe("big", "{ hello }" + " " * 2048)
+            await peer.subscribe("ok", "{ hello }" + " " * 500)
+            assert (await peer.receive())["type"] == "next"
+            await peer.receive_type("complete")
+            await peer.subscribe("big", "{ hello }\n" + padding)
             assert await peer.closed() == (4400, "Message too large")
 
 

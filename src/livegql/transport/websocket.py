@@ -32,6 +32,13 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime) -> None:
     await WebSocketConnection(websocket, runtime).run()
 
 
+def _too_large(data: str | bytes, limit: int) -> bool:
+    # A str has at most 4 UTF-8 bytes per character: only encode when the cheap bound cannot decide.
+    if isinstance(data, bytes) or len(data) > limit or len(data) * 4 <= limit:
+        return len(data) > limit
+    return len(data.encode()) > limit
+
+
 class Outbox:
     """Frames waiting for the writer. Control frames always fit; operations wait while it is full."""
 
@@ -101,7 +108,7 @@ class WebSocketConnection:
                 data = await self._receive()
                 if data is None:
                     break
-                if len(data) > self.settings.max_message_bytes:
+                if _too_large(data, self.settings.max_message_bytes):
                     self.machine.close(CloseCode.BAD_REQUEST, "Message too large")
                 else:
                     self.machine.receive_text(data)
