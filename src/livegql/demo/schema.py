@@ -1,0 +1,91 @@
+"""The chat demo's GraphQL schema (SDL) and its resolvers over a `ChatStore` and the app's `PubSub`."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from graphql import GraphQLResolveInfo
+
+from livegql import PubSub
+from livegql.demo.store import ChatStore, Message, Room
+from livegql.demo.validation import check_author, check_last, check_room, check_text
+
+DEFAULT_ROOM = "general"
+
+# The defaults here ("general", 20) are DEFAULT_ROOM and validation.DEFAULT_LAST.
+SDL = """
+"A chat message as stored; `sentAt` is ISO 8601 in UTC."
+type Message {
+  id: ID!
+  room: String!
+  author: String!
+  text: String!
+  sentAt: String!
+}
+
+type Room {
+  name: String!
+  messageCount: Int!
+}
+
+type Query {
+  "Rooms that have messages, plus the default room `general`, by name."
+  rooms: [Room!]!
+  "The last `last` (1-500) messages of `room`, oldest first."
+  messages(room: String! = "general", last: Int = 20): [Message!]!
+}
+
+type Mutation {
+  "Store a message and deliver it to the room's subscribers."
+  send(room: String! = "general", author: String!, text: String!): Message!
+}
+
+type Subscription {
+  "Every message sent to `room` from now on."
+  messages(room: String! = "general"): Message!
+}
+"""
+
+
+def room_topic(room: str) -> str:
+    """The PubSub topic a room's messages are published on."""
+    return f"chat:{room}"
+
+
+def make_resolvers(store: ChatStore) -> dict[str, dict[str, Callable[..., Any]]]:
+    """The resolver map for `SDL`, reading and writing `store`, publishing on `info.context["pubsub"]`."""
+    # Held from the INSERT until the publish, so live subscribers see a room's messages in id order,
+    # exactly as history shows them, even with a broker whose publish awaits I/O. Per process only.
+    send_order = asyncio.Lock()
+
+    async def rooms(_: Any, __: GraphQLResolveInfo) -> list[Room]:
+        found = await store.rooms()
+        if not any(room["name"] == DEFAULT_ROOM for room in found):
+            found.append({"name": DEFAULT_ROOM, "messageCount": 0})
+            found.sort(key=lambda room: room["name"])
+        return found
+
+    async def messages(_: Any, __: GraphQLResolveInfo, room: str, last: int | None) -> list[Message]:
+        return await store.recent(check_room(room), check_last(last))
+
+    async def send(_: Any, info: GraphQLResolveInfo, room: str, author: str, text: str) -> Message:
+        room, author, text = check_room(room), check_author(author), check_text(text)
+        pubsub: PubSub = info.context["pubsub"]
+        async with send_order:
+            message = await store.add(room, author, text)
+            await pubsub.publish(room_topic(room), message)
+        return message
+
+    def watch(_: Any, info: GraphQLResolveInfo, room: str) -> AsyncIterator[Message]:
+        # A plain function, not an async generator: a bad room is then rejected when the subscription
+        # starts (an `error` message) rather than on its first event, and the subscriber is registered as
+        # soon as the operation starts, so nothing published from then on is missed.
+        pubsub: PubSub = info.context["pubsub"]
+        subscription: AsyncIterator[Message] = pubsub.subscribe(room_topic(check_room(room)))
+        return subscription
+
+    return {
+        "Query": {"rooms": rooms, "messages": messages},
+        "Mutation": {"send": send},
+        "Subscription": {"messages": watch},
+    }
