@@ -7,9 +7,7 @@ from collections.abc import Awaitable, Callable
 POLL = 0.01
 
 
-async def until(
-    condition: Callable[[], Awaitable[bool]], limit: float = 5.0, what: str = "condition"
-) -> None:
+async def until(condition: Callable[[], Awaitable[bool]], limit: float = 5.0, what: str = "condition") -> None:
     """Poll `condition` until true; fail with `what` after `limit` seconds.
 
     Used only where the state lives on another event loop (the server's thread) and exposes no event.

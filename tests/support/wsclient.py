@@ -66,9 +66,7 @@ class RawPeer:
 
 
 @asynccontextmanager
-async def connect(
-    url: str, subprotocols: Sequence[str] = ("graphql-transport-ws",)
-) -> AsyncIterator[RawPeer]:
+async def connect(url: str, subprotocols: Sequence[str] = ("graphql-transport-ws",)) -> AsyncIterator[RawPeer]:
     """Open a socket offering `subprotocols` (none at all when empty: no Sec-WebSocket-Protocol header)."""
     offered = [Subprotocol(name) for name in subprotocols] or None
     async with websockets.connect(url, subprotocols=offered, open_timeout=5) as connection:

@@ -73,9 +73,7 @@ class Executor:
                 else "Must provide operation name if query contains multiple operations."
             )
             raise RequestError([GraphQLError(message)])
-        return PreparedOperation(
-            query, operation_name, cached.document, operation, _KINDS[operation.operation]
-        )
+        return PreparedOperation(query, operation_name, cached.document, operation, _KINDS[operation.operation])
 
     def check_variables(self, prepared: PreparedOperation, variables: dict[str, Any] | None) -> None:
         """Coerce variables up front so a wrong type is a request error (4xx), not an execution result."""

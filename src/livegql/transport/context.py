@@ -15,9 +15,7 @@ ContextFactory: TypeAlias = (
     | None
 )
 OnConnectResult: TypeAlias = Mapping[str, Any] | bool | None
-OnConnect: TypeAlias = Callable[
-    [dict[str, Any], HTTPConnection], OnConnectResult | Awaitable[OnConnectResult]
-]
+OnConnect: TypeAlias = Callable[[dict[str, Any], HTTPConnection], OnConnectResult | Awaitable[OnConnectResult]]
 
 
 async def maybe_await(value: Any) -> Any:
@@ -27,9 +25,7 @@ async def maybe_await(value: Any) -> Any:
     return value
 
 
-async def build_context(
-    pubsub: PubSub, request: HTTPConnection, factory: ContextFactory, **extra: Any
-) -> ContextValue:
+async def build_context(pubsub: PubSub, request: HTTPConnection, factory: ContextFactory, **extra: Any) -> ContextValue:
     """The base context: `pubsub`, `request` (a Starlette Request or WebSocket), then the app's own keys."""
     context: ContextValue = {"pubsub": pubsub, "request": request, **extra}
     if factory is None:

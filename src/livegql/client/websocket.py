@@ -1,0 +1,255 @@
+"""`Client`: GraphQL over graphql-transport-ws with `websockets`, reconnecting when the socket drops.
+
+Events published while the client is reconnecting are missed: the server has no resume support yet.
+"""
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+from websockets.exceptions import ConnectionClosed
+
+from livegql.client.backoff import Backoff
+from livegql.client.errors import ClientConnectionError
+from livegql.client.operation import Operation
+from livegql.client.results import data_of, graphql_error
+from livegql.client.session import Session, closed_error, is_fatal, open_session
+from livegql.client.subscription import Subscription
+from livegql.core.errors import ClientError
+from livegql.protocol import (
+    ClientEvent,
+    ErrorReceived,
+    NextReceived,
+    ServerCompleteReceived,
+    SubscribePayload,
+)
+
+logger = logging.getLogger("livegql.client")
+
+DEFAULT_QUEUE_SIZE = 1000
+
+
+class Client:
+    """A graphql-transport-ws client; use as `async with Client(url) as client:`.
+
+    The first connection is tried once: failing, `__aenter__` raises. Once connected, an unexpected drop
+    reconnects (when `reconnect`) after a backoff of `backoff_initial` doubling up to `backoff_max` seconds,
+    jittered, at most `max_attempts` times in a row (None: forever), then subscribes the active
+    subscriptions again. Queries and mutations in flight when the socket drops raise ClientError rather
+    than run twice. A close with 4400, 4401, 4403, 4406, 4409 or 4429 (or another code retrying cannot
+    fix) is never retried: every operation raises ConnectionClosedError naming the code and reason.
+    Each operation buffers up to `queue_size` unread results; one that falls further behind raises
+    ClientError and is completed, so one slow reader never stalls the socket.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connection_params: dict[str, Any] | None = None,
+        reconnect: bool = True,
+        max_attempts: int | None = None,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 10.0,
+        connect_timeout: float = 10.0,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+    ) -> None:
+        if urlsplit(url).scheme not in ("ws", "wss"):
+            raise ValueError(f"Client needs a ws:// or wss:// URL, not {url!r}")
+        if connect_timeout <= 0 or queue_size <= 0:
+            raise ValueError("connect_timeout and queue_size must be positive")
+        self.url = url
+        self._params = connection_params
+        self._reconnect = reconnect
+        self._backoff = Backoff(backoff_initial, backoff_max, max_attempts)
+        self._connect_timeout = connect_timeout
+        self._queue_size = queue_size
+        self._ids = itertools.count(1)
+        self._operations: dict[str, Operation] = {}
+        self._session: Session | None = None  # set only while a socket is acknowledged
+        self._task: asyncio.Task[None] | None = None
+        self._failure: ClientError | None = None
+        self._started = False
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def connect(self) -> None:
+        """Open the first connection (once: no retry); raises ClientConnectionError or ConnectionClosedError."""
+        if self._started:
+            raise RuntimeError("Client.connect() was already called")
+        self._started = True
+        try:
+            session = await open_session(self.url, self._params, self._connect_timeout)
+        except ClientError as error:
+            self._fail(error)
+            raise
+        except BaseException:
+            self._fail(ClientError("connect() was cancelled"))
+            raise
+        self._session = session
+        self._send_subscribe(session, list(self._operations.values()))  # any started meanwhile
+        self._task = asyncio.create_task(self._supervise(session), name=f"livegql client {self.url}")
+
+    async def aclose(self) -> None:
+        """Close the socket and stop the reader; pending operations raise ClientError. Idempotent."""
+        if self._failure is None:
+            self._fail(ClientError("the client is closed"))
+        session, self._session = self._session, None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait([task])
+        if session is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await session.close()
+
+    async def execute(
+        self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    ) -> dict[str, Any]:
+        """Run a query or mutation; its `data`, or ClientError when the result has errors or it fails.
+
+        Given a subscription, returns the first event's data and completes it.
+        """
+        operation = self._start(SubscribePayload(query, variables, operation_name), resumable=False)
+        try:
+            result = await operation.next()
+        finally:
+            # Usually the server's Complete came with the result; if not, ours is harmless (unknown ids are
+            # ignored) and ends a subscription that was passed here by mistake.
+            self._stop(operation)
+        if result is None:
+            raise ClientError("the server completed the operation without a result")
+        return data_of(result)
+
+    def subscribe(
+        self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+    ) -> Subscription:
+        """Subscribe now; iterate the result for each event's `data`. Leaving the loop completes it."""
+        operation = self._start(SubscribePayload(query, variables, operation_name), resumable=True)
+        return Subscription(operation, self._stop)
+
+    def _start(self, payload: SubscribePayload, *, resumable: bool) -> Operation:
+        if not self._started:
+            raise RuntimeError("Client is not connected: use `async with Client(url) as client:`")
+        if self._failure is not None:
+            raise self._failure
+        operation = Operation(str(next(self._ids)), payload, resumable=resumable, limit=self._queue_size)
+        self._operations[operation.id] = operation
+        if self._session is not None:
+            self._send_subscribe(self._session, [operation])
+        # else: reconnecting; the operation is subscribed on the next socket.
+        return operation
+
+    def _stop(self, operation: Operation, error: ClientError | None = None) -> None:
+        """End an operation from our side: Complete it on the server if it is still running there."""
+        if self._operations.pop(operation.id, None) is None:
+            return
+        operation.finish(error)
+        session = self._session
+        if session is not None and session.machine.complete(operation.id):
+            session.flush()
+
+    def _send_subscribe(self, session: Session, operations: Iterable[Operation]) -> None:
+        if not session.machine.acknowledged:
+            return  # the machine is closing this socket; the drop is handled by the supervisor
+        for operation in operations:
+            session.machine.subscribe(operation.id, operation.payload)
+            operation.sent = True
+        session.flush()
+
+    def _fail(self, error: ClientError) -> None:
+        """No more operations: every pending one, and every later call, raises `error`."""
+        self._failure = error
+        operations = list(self._operations.values())
+        self._operations.clear()
+        for operation in operations:
+            operation.finish(error)
+
+    async def _supervise(self, session: Session) -> None:
+        """The client's one task: read the socket; when it drops, reconnect and resubscribe, or fail."""
+        try:
+            while True:
+                error = await self._serve(session)
+                if is_fatal(error) or not self._reconnect:
+                    self._fail(error)
+                    return
+                logger.info("%s: %s; reconnecting", self.url, error)
+                self._forget_unresumable()
+                session = await self._reopen()
+                self._session = session
+                self._send_subscribe(session, list(self._operations.values()))
+        except ClientError as error:
+            self._fail(error)
+        except Exception as error:  # a bug here must not leave operations waiting forever
+            logger.exception("livegql client reader failed")
+            self._fail(ClientError(f"client reader failed: {error!r}"))
+
+    async def _serve(self, session: Session) -> ClientError:
+        """Read one socket until it closes, with its writer beside; returns how it ended."""
+        async with asyncio.TaskGroup() as group:
+            writer = group.create_task(session.write())
+            try:
+                return await self._read(session)
+            finally:
+                writer.cancel()
+
+    async def _read(self, session: Session) -> ClientError:
+        while True:
+            try:
+                frame = await session.connection.recv()
+            except ConnectionClosed as closed:
+                # Before any await: from here on, new operations wait for the next socket.
+                session.machine.connection_lost()
+                self._session = None
+                return closed_error(closed)
+            session.machine.receive_text(frame)
+            self._dispatch(session.machine.events_received())
+            session.flush()
+            await session.wait_for_room()
+
+    def _dispatch(self, events: list[ClientEvent]) -> None:
+        # ConnectionAck repeats are ignored; the machine already queued a Pong for each Ping.
+        for event in events:
+            if isinstance(event, NextReceived):
+                operation = self._operations.get(event.id)
+                if operation is not None and not operation.push(event.payload):
+                    limit = self._queue_size
+                    self._stop(operation, ClientError(f"fell more than {limit} results behind; completed"))
+            elif isinstance(event, ErrorReceived | ServerCompleteReceived):
+                operation = self._operations.pop(event.id, None)
+                if operation is not None:
+                    error = graphql_error(event.errors) if isinstance(event, ErrorReceived) else None
+                    operation.finish(error)
+
+    def _forget_unresumable(self) -> None:
+        """After a drop: queries and mutations already sent fail (a retry could run them twice)."""
+        for operation in list(self._operations.values()):
+            if operation.sent and not operation.resumable:
+                del self._operations[operation.id]
+                operation.finish(ClientConnectionError("the connection was lost before the result arrived"))
+            operation.sent = False
+
+    async def _reopen(self) -> Session:
+        last: ClientError | None = None
+        for attempt, delay in enumerate(self._backoff.delays(), start=1):
+            await asyncio.sleep(delay)
+            try:
+                return await open_session(self.url, self._params, self._connect_timeout)
+            except ClientError as error:
+                if is_fatal(error):
+                    raise
+                logger.info("%s: reconnection attempt %d failed: %s", self.url, attempt, error)
+                last = error
+        raise ClientConnectionError(f"gave up reconnecting to {self.url}: {last or 'no attempts allowed'}")
