@@ -382,10 +382,10 @@ def test_ping_is_answered_with_a_pong_in_every_open_state(setup: Any) -> None:
     assert server.state is state
 
 
-def test_ping_payload_is_reported_but_not_echoed() -> None:
+def test_ping_payload_is_reported_and_echoed_in_the_pong() -> None:
     server = acknowledged()
     server.receive_text('{"type":"ping","payload":{"t":1}}')
-    assert server.data_to_send() == [PONG]
+    assert server.data_to_send() == ['{"type":"pong","payload":{"t":1}}']
     assert server.events_received() == [PingReceived({"t": 1})]
 
 

@@ -70,7 +70,7 @@ TRANSITIONS: Final[Mapping[tuple[State, MessageType], State | Close]] = {
     **{(state, MessageType.COMPLETE): state for state in _OPEN},
 }
 
-_PONG_FRAME: Final = encode_message(Pong())  # "Pong": the payload is optional; we send none
+_PONG_FRAME: Final = encode_message(Pong())
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +151,10 @@ class ServerProtocol:
             if self._ids.pop(message.id, None) is not None:
                 self._events.append(CompleteReceived(message.id))
         elif isinstance(message, Ping):
-            # "Ping": a Pong must be sent in response as soon as possible.
-            self._outputs.append(_PONG_FRAME)
+            # "Ping": a Pong must be sent in response as soon as possible. Echo the payload as graphql-ws's
+            # reference server does, so clients can match pongs to pings (e.g. to measure round trips).
+            pong = _PONG_FRAME if message.payload is None else encode_message(Pong(message.payload))
+            self._outputs.append(pong)
             self._events.append(PingReceived(message.payload))
         elif isinstance(message, Pong):
             self._events.append(PongReceived(message.payload))
