@@ -2,9 +2,11 @@
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import os
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
@@ -101,7 +103,8 @@ def _serve(args: argparse.Namespace) -> ExitCode:
     app = load_app(args.target)  # also when reloading: a bad target fails here, before uvicorn starts
     if args.reload:
         os.environ[_TARGET_ENV] = args.target
-        uvicorn.run(f"{__name__}:reload_factory", factory=True, reload=True, host=args.host, port=args.port)
+        with contextlib.suppress(KeyboardInterrupt):  # see _run
+            uvicorn.run(f"{__name__}:reload_factory", factory=True, reload=True, host=args.host, port=args.port)
         return ExitCode.OK
     listener = _listen(args.host, args.port)
     path = app.settings.path if isinstance(app, LiveGQL) else ""
@@ -143,10 +146,14 @@ def load_app(target: str) -> Any:
 def _demo(args: argparse.Namespace) -> ExitCode:
     from livegql.demo import create_app, resolve_db_path
 
-    app = create_app(args.db)
+    path = resolve_db_path(args.db)
+    try:
+        app = create_app(path)
+    except (OSError, sqlite3.Error) as error:
+        raise CommandError(f"cannot open the demo database {path}: {error}") from None
     listener = _listen(args.host, args.port)
     address = _address(listener)
-    print(f"livegql demo: chat stored in {resolve_db_path(args.db)}")
+    print(f"livegql demo: chat stored in {path}")
     print(f"watch:  livegql subscribe ws://{address}/graphql '{_WATCH}'")
     print(f"post:   livegql query http://{address}/graphql '{_POST}'", flush=True)
     _run(app, listener)
@@ -166,7 +173,9 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def _run(app: Any, listener: socket.socket) -> None:
-    uvicorn.Server(uvicorn.Config(app)).run(sockets=[listener])
+    # uvicorn shuts down gracefully on Ctrl-C, then raises it again: for a server, that is a normal end.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(uvicorn.Config(app)).run(sockets=[listener])
 
 
 def _address(listener: socket.socket) -> str:

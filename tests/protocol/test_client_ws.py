@@ -294,12 +294,14 @@ def test_client_only_types_have_no_transition() -> None:
 
 
 @pytest.mark.parametrize("setup", [ClientProtocol, connecting, connected])
-def test_ping_is_answered_with_a_pong(setup: Any) -> None:
+def test_ping_is_answered_with_a_pong_echoing_its_payload(setup: Any) -> None:
     client: ClientProtocol = setup()
     state = client.state
     client.receive_text('{"type":"ping","payload":{"t":1}}')
-    assert client.data_to_send() == ['{"type":"pong"}']
+    assert client.data_to_send() == ['{"type":"pong","payload":{"t":1}}']
     assert client.events_received() == [PingReceived({"t": 1})]
+    client.receive_text('{"type":"ping"}')
+    assert client.data_to_send() == ['{"type":"pong"}']
     assert client.state is state
 
 

@@ -50,10 +50,10 @@ class LiveServer:
 
 
 @contextmanager
-def serve(app: LiveGQL, **config: Any) -> Iterator[LiveServer]:
-    """Start uvicorn on 127.0.0.1:0 serving `app`; stop it (and join its thread) on exit."""
+def serve(app: LiveGQL, port: int = 0, **config: Any) -> Iterator[LiveServer]:
+    """Start uvicorn on 127.0.0.1 (an ephemeral port unless `port` is given) serving `app`; stop it on exit."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", **config)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", **config)
     )
     ready = threading.Event()
     holder: dict[str, asyncio.AbstractEventLoop] = {}

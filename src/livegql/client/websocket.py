@@ -98,6 +98,10 @@ class Client:
         except BaseException:
             self._fail(ClientError("connect() was cancelled"))
             raise
+        if self._failure is not None:  # aclose() ran while we were connecting
+            with contextlib.suppress(ConnectionClosed):
+                await session.close()
+            raise self._failure
         self._session = session
         self._send_subscribe(session, list(self._operations.values()))  # any started meanwhile
         self._task = asyncio.create_task(self._supervise(session), name=f"livegql client {self.url}")

@@ -24,6 +24,7 @@ from livegql.protocol.messages import (
     complete_frame,
     encode_message,
     parse_message,
+    pong_frame,
 )
 
 __all__ = [
@@ -72,8 +73,6 @@ CLIENT_TRANSITIONS: Final[Mapping[tuple[ClientState, MessageType], ClientState |
         for kind in (MessageType.PING, MessageType.PONG)
     },
 }
-
-_PONG_FRAME: Final = encode_message(Pong())  # "Pong": the payload is optional; we send none
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +184,7 @@ class ClientProtocol:
                 self._events.append(ServerCompleteReceived(message.id))
         elif isinstance(message, Ping):
             # "Ping": a Pong must be sent in response as soon as possible.
-            self._outputs.append(_PONG_FRAME)
+            self._outputs.append(pong_frame(message.payload))
             self._events.append(PingReceived(message.payload))
         elif isinstance(message, Pong):
             self._events.append(PongReceived(message.payload))

@@ -228,6 +228,14 @@ def _subscribe_wire(payload: SubscribePayload) -> dict[str, Any]:
 # once per event, so a frame is plain concatenation. The output is byte-identical to encode_message's.
 
 
+_BARE_PONG = '{"type":"pong"}'
+
+
+def pong_frame(ping_payload: dict[str, Any] | None) -> str:
+    """The answer to a Ping: the payload echoed, as graphql-ws does, so peers can match pongs to pings."""
+    return _BARE_PONG if ping_payload is None else encode_message(Pong(ping_payload))
+
+
 def next_frame(id_json: str, payload_json: str) -> str:
     """A Next frame from an already-encoded id and an already-encoded execution result."""
     return '{"id":' + id_json + ',"type":"next","payload":' + payload_json + "}"

@@ -24,6 +24,7 @@ from livegql.protocol.messages import (
     error_frame,
     next_frame,
     parse_message,
+    pong_frame,
 )
 
 __all__ = [
@@ -69,8 +70,6 @@ TRANSITIONS: Final[Mapping[tuple[State, MessageType], State | Close]] = {
     **{(state, kind): state for state in _OPEN for kind in (MessageType.PING, MessageType.PONG)},
     **{(state, MessageType.COMPLETE): state for state in _OPEN},
 }
-
-_PONG_FRAME: Final = encode_message(Pong())
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +150,8 @@ class ServerProtocol:
             if self._ids.pop(message.id, None) is not None:
                 self._events.append(CompleteReceived(message.id))
         elif isinstance(message, Ping):
-            # "Ping": a Pong must be sent in response as soon as possible. Echo the payload as graphql-ws's
-            # reference server does, so clients can match pongs to pings (e.g. to measure round trips).
-            pong = _PONG_FRAME if message.payload is None else encode_message(Pong(message.payload))
-            self._outputs.append(pong)
+            # "Ping": a Pong must be sent in response as soon as possible.
+            self._outputs.append(pong_frame(message.payload))
             self._events.append(PingReceived(message.payload))
         elif isinstance(message, Pong):
             self._events.append(PongReceived(message.payload))
