@@ -1,0 +1,1 @@
+"""Benchmarks: livegql against Strawberry, Ariadne and the Node.js graphql-ws reference, measured in one run."""

@@ -1,0 +1,1 @@
+"""The benchmark schema served by each Python framework; every module here exposes an ASGI `app`."""

@@ -1,0 +1,51 @@
+"""Latency summaries and the CPU-time window a measurement runs in."""
+
+import time
+from typing import Any
+
+from bench.procfs import cpu_seconds
+
+
+def percentile(ordered: list[int], fraction: float) -> int:
+    """Nearest-rank percentile of an already sorted, non-empty list."""
+    index = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def latency_summary(samples_ns: list[int]) -> dict[str, float | int | None]:
+    """p50, p99 and max in milliseconds (None when there are no samples)."""
+    if not samples_ns:
+        return {"samples": 0, "p50_ms": None, "p99_ms": None, "max_ms": None}
+    ordered = sorted(samples_ns)
+    return {
+        "samples": len(ordered),
+        "p50_ms": percentile(ordered, 0.50) / 1e6,
+        "p99_ms": percentile(ordered, 0.99) / 1e6,
+        "max_ms": ordered[-1] / 1e6,
+    }
+
+
+class CpuWindow:
+    """Wall time and the CPU time both server and load generator used between `start()` and `stop()`.
+
+    A client near 100% of one core means the client, not the server, may be the bottleneck.
+    """
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self._start = (0.0, 0.0, 0.0)
+
+    def start(self) -> None:
+        self._start = (time.perf_counter(), cpu_seconds(self.server_pid), time.process_time())
+
+    def stop(self) -> dict[str, Any]:
+        wall = time.perf_counter() - self._start[0]
+        server = cpu_seconds(self.server_pid) - self._start[1]
+        client = time.process_time() - self._start[2]
+        return {
+            "wall_s": wall,
+            "server_cpu_s": server,
+            "client_cpu_s": client,
+            "server_cpu_pct": 100 * server / wall if wall > 0 else None,
+            "client_cpu_pct": 100 * client / wall if wall > 0 else None,
+        }
