@@ -38,10 +38,6 @@ class OperationRunner:
         self._init_task: asyncio.Task[None] | None = None
         self._context: ContextValue = {}
 
-    @property
-    def active_operations(self) -> int:
-        return len(self._operations)
-
     def handle(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, ConnectionInitReceived):

@@ -90,13 +90,17 @@ class WebSocketConnection:
             tasks = [
                 group.create_task(self._read(runner)),
                 group.create_task(self._write()),
-                group.create_task(self._init_timer()),
             ]
             if self.settings.keepalive_interval is not None:
                 tasks.append(group.create_task(self._keepalive(self.settings.keepalive_interval)))
+            # A timer handle, not a sleeping task: one less task per connection for the whole init wait.
+            init_timer = asyncio.get_running_loop().call_later(
+                self.settings.connection_init_wait_timeout, self._init_timeout_expired
+            )
             try:
                 await self.finished.wait()
             finally:
+                init_timer.cancel()
                 self.machine.connection_lost()
                 runner.cancel_all()
                 for task in tasks:
@@ -140,8 +144,7 @@ class WebSocketConnection:
             logger.debug("WebSocket send failed: %r", error)
         self.finished.set()
 
-    async def _init_timer(self) -> None:
-        await asyncio.sleep(self.settings.connection_init_wait_timeout)
+    def _init_timeout_expired(self) -> None:
         self.machine.init_timeout_expired()
         self.flush()
 
