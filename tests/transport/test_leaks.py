@@ -35,7 +35,8 @@ async def test_thousand_subscribe_complete_cycles_leave_nothing_behind(server: L
         for batch in range(1000 // BATCH):
             ids = [f"{batch}-{n}" for n in range(BATCH)]
             for id in ids:
-                await peer.subscribe(id, 'subscription { topic(name: "leak") }')
+                # Distinct topics: identical subscriptions would share one broker subscriber.
+                await peer.subscribe(id, f'subscription {{ topic(name: "leak-{id}") }}')
             await until(subscriber_count_is(server, BATCH), what=f"batch {batch} to subscribe")
             for id in ids:
                 await peer.send({"id": id, "type": "complete"})
@@ -44,6 +45,7 @@ async def test_thousand_subscribe_complete_cycles_leave_nothing_behind(server: L
         await peer.subscribe("after", "{ hello }")
         assert (await peer.receive())["type"] == "next"
     assert server.app.pubsub.topic_count() == 0
+    assert server.app.subscriptions.stream_count == 0
     await tasks_back_to(server, baseline)
 
 
@@ -55,7 +57,7 @@ async def test_two_hundred_abrupt_disconnects_leave_nothing_behind(server: LiveS
             for _ in range(50):
                 peer = await stack.enter_async_context(connect(server.ws_url))
                 await peer.init()
-                await peer.subscribe("s", 'subscription { topic(name: "gone") }')
+                await peer.subscribe("s", f'subscription {{ topic(name: "gone-{len(peers)}") }}')
                 peers.append(peer)
             await until(subscriber_count_is(server, 50), what="50 subscribers")
             for peer in peers:

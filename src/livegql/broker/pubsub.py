@@ -6,6 +6,9 @@ from livegql.broker.base import Backend, Subscription
 from livegql.broker.memory import DEFAULT_MAX_QUEUE, MemoryBackend
 from livegql.broker.scope import track
 
+INVALIDATION_TOPIC = "livegql:invalidate"
+"""Reserved topic: live-query invalidations travel on it (payload: a list of resource keys)."""
+
 
 class PubSub:
     """Topic-based publish/subscribe shared by resolvers (`info.context["pubsub"]`) and application code.
@@ -21,6 +24,15 @@ class PubSub:
     async def publish(self, topic: str, payload: Any) -> None:
         """Deliver `payload` to every current subscriber of `topic`."""
         await self.backend.publish(topic, payload)
+
+    async def invalidate(self, *keys: str) -> None:
+        """Tell every live query that read one of `keys` (`"Message:42"`, `"Query.messages"`) to re-execute.
+
+        Travels through the broker like an event, so live queries served by other processes sharing the
+        broker are refreshed too.
+        """
+        if keys:
+            await self.backend.publish(INVALIDATION_TOPIC, list(keys))
 
     def subscribe(self, topic: str) -> Subscription:
         """Subscribe now; iterate the result for payloads. Close it (or `async with` it) when done."""

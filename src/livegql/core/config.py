@@ -18,13 +18,20 @@ class Settings:
     document_cache_size: int = 1000
     """How many parsed and validated documents the LRU keeps, keyed by query text."""
     send_queue_size: int = 1000
-    """Frames waiting to be written to one WebSocket before its operations wait for the writer."""
+    """Frames waiting to be written to one WebSocket. When it is full, a subscription's next event closes the
+    socket with 1013 ("slow consumer") and a live query keeps only its latest result until there is room."""
     max_message_bytes: int = 64 * 1024
     """Largest WebSocket text message accepted; a larger one closes the socket with 4400."""
     max_body_bytes: int = 1024 * 1024
     """Largest HTTP request body accepted; a larger one gets 413."""
     max_query_bytes: int = 100_000
     """Largest query text accepted, over any transport."""
+    close_timeout: float = 5.0
+    """Seconds allowed for writing a Close to a peer that stopped reading before the socket is dropped."""
+    live_coalesce_window: float = 0.05
+    """Seconds a live query waits after an invalidation, so a burst of them causes one re-execution."""
+    live_max_executions_per_second: float = 10.0
+    """Cap on re-executions per second of one live query (shared by everyone watching it)."""
 
     def __post_init__(self) -> None:
         positive = {
@@ -34,10 +41,14 @@ class Settings:
             "max_message_bytes": self.max_message_bytes,
             "max_body_bytes": self.max_body_bytes,
             "max_query_bytes": self.max_query_bytes,
+            "close_timeout": self.close_timeout,
+            "live_max_executions_per_second": self.live_max_executions_per_second,
         }
         for name, value in positive.items():
             if value <= 0:
                 raise ValueError(f"Settings.{name} must be positive, got {value!r}")
+        if self.live_coalesce_window < 0:
+            raise ValueError("Settings.live_coalesce_window must not be negative")
         if self.keepalive_interval is not None and self.keepalive_interval <= 0:
             raise ValueError("Settings.keepalive_interval must be positive or None")
         if not self.path.startswith("/"):

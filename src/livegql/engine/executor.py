@@ -90,8 +90,9 @@ class Executor:
         variables: dict[str, Any] | None,
         context: Any,
         root_value: Any = None,
+        middleware: list[Any] | None = None,
     ) -> ExecutionResult:
-        """Run a query or mutation to completion."""
+        """Run a query or mutation to completion (`middleware`: graphql-core field middleware)."""
         result = execute(
             self.schema,
             prepared.document,
@@ -99,6 +100,7 @@ class Executor:
             context_value=context,
             variable_values=variables,
             operation_name=prepared.operation_name,
+            middleware=middleware,
         )
         if isinstance(result, ExecutionResult):
             return result

@@ -3,7 +3,15 @@
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema, build_schema
+from graphql import (
+    DirectiveLocation,
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLDirective,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+)
 
 from livegql.core.errors import ConfigurationError
 
@@ -41,3 +49,24 @@ def build_schema_with_resolvers(sdl: str, resolvers: ResolverMap | None = None) 
             else:
                 field.resolve = resolver
     return schema
+
+
+LIVE_DIRECTIVE = GraphQLDirective(
+    name="live",
+    locations=[DirectiveLocation.QUERY],
+    args={
+        "if": GraphQLArgument(
+            GraphQLBoolean, default_value=True, description="Live only when true (e.g. driven by a variable)."
+        )
+    },
+    description="Keep this query's result up to date: the server pushes a new result when data it read changes.",
+)
+
+
+def with_live_directive(schema: GraphQLSchema) -> GraphQLSchema:
+    """The schema with `@live` declared, so documents using it validate; unchanged if it declares its own."""
+    if schema.get_directive("live") is not None:
+        return schema
+    kwargs = schema.to_kwargs()
+    kwargs["directives"] = (*schema.directives, LIVE_DIRECTIVE)
+    return GraphQLSchema(**kwargs)

@@ -11,6 +11,7 @@ class CloseCode(IntEnum):
 
     NORMAL_CLOSURE = 1000
     GOING_AWAY = 1001
+    TRY_AGAIN_LATER = 1013  # RFC 6455 registry: "Try Again Later"; livegql's slow-consumer close
     INTERNAL_SERVER_ERROR = 4500
     INTERNAL_CLIENT_ERROR = 4005
     BAD_REQUEST = 4400

@@ -1,21 +1,26 @@
 """`LiveGQL`, the ASGI application: one schema served over HTTP and WebSocket at one path."""
 
 import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from graphql import GraphQLSchema, assert_valid_schema
 from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from livegql.broker import PubSub
 from livegql.core.config import Settings
 from livegql.core.errors import ConfigurationError
 from livegql.engine import Executor, ResultEncoder, build_schema_with_resolvers
-from livegql.engine.schema import ResolverMap
+from livegql.engine.fanout import SubscriptionHub
+from livegql.engine.live import LiveQueryHub
+from livegql.engine.schema import ResolverMap, with_live_directive
 from livegql.transport.context import ContextFactory, OnConnect
 from livegql.transport.http import HTTPEndpoint
-from livegql.transport.runtime import Runtime
+from livegql.transport.runtime import Runtime, Share
 from livegql.transport.websocket import serve_websocket
 
 
@@ -23,6 +28,12 @@ class LiveGQL:
     """Serve `schema` (a graphql-core `GraphQLSchema`, or SDL text plus `resolvers`) as an ASGI app.
 
     Keyword arguments not named here are `Settings` fields (`debug=True`, `keepalive_interval=None`, ...).
+
+    Identical subscriptions and live queries share one execution per event when `share` allows it:
+    `"identity"` (the default) shares among connections whose identity is equal: what `on_connect` and
+    `context` returned, the connection_init payload and the Authorization and Cookie headers. `"public"`
+    shares among every connection (the data is the same for everyone); a callable maps a connection's
+    context to a hashable key of your own.
     """
 
     def __init__(
@@ -33,35 +44,80 @@ class LiveGQL:
         pubsub: PubSub | None = None,
         on_connect: OnConnect | None = None,
         context: ContextFactory = None,
+        share: Share = "identity",
         settings: Settings | None = None,
         **setting_overrides: Any,
     ) -> None:
-        self.schema = _load_schema(schema, resolvers)
+        self.schema = with_live_directive(_load_schema(schema, resolvers))
         try:
             self.settings = dataclasses.replace(settings or Settings(), **setting_overrides)
         except TypeError as error:
             raise ConfigurationError(f"Unknown setting: {error}") from error
+        if share not in ("identity", "public") and not callable(share):
+            raise ConfigurationError('share must be "identity", "public" or a callable(context) -> hashable key')
         self.pubsub = pubsub if pubsub is not None else PubSub()
+        executor = Executor(self.schema, document_cache_size=self.settings.document_cache_size)
+        encoder = ResultEncoder(debug=self.settings.debug)
+        self.subscriptions = SubscriptionHub(executor, encoder)
+        self.live = LiveQueryHub(
+            executor,
+            encoder,
+            self.pubsub,
+            window=self.settings.live_coalesce_window,
+            max_rate=self.settings.live_max_executions_per_second,
+        )
         self.runtime = Runtime(
             settings=self.settings,
             pubsub=self.pubsub,
-            executor=Executor(self.schema, document_cache_size=self.settings.document_cache_size),
-            encoder=ResultEncoder(debug=self.settings.debug),
+            executor=executor,
+            encoder=encoder,
             on_connect=on_connect,
             context=context,
+            share=share,
+            subscriptions=self.subscriptions,
+            live=self.live,
         )
         self._router = Starlette(
             routes=[
                 Route(self.settings.path, HTTPEndpoint(self.runtime), methods=None),
                 WebSocketRoute(self.settings.path, self._websocket),
-            ]
+            ],
+            lifespan=self._lifespan,
         )
 
-    async def _websocket(self, websocket: Any) -> None:
+    async def invalidate(self, *keys: str) -> None:
+        """Re-execute every live query that read one of `keys` (`"Message:42"`, `"Query.messages"`), in
+        every process sharing this app's broker. Same as `pubsub.invalidate(...)` from a resolver."""
+        await self.pubsub.invalidate(*keys)
+
+    async def close(self) -> None:
+        """Stop every shared subscription stream and live query (done at ASGI lifespan shutdown)."""
+        await self.subscriptions.close()
+        await self.live.close()
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: Any) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await self.close()
+
+    async def _websocket(self, websocket: WebSocket) -> None:
         await serve_websocket(websocket, self.runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _route_path(scope) == self.settings.path:
+            # Straight to the endpoint: a router dispatch per socket costs memory for the connection's life.
+            await serve_websocket(WebSocket(scope, receive, send), self.runtime)
+            return
         await self._router(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path below the mount point, as Starlette's router matches it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def _load_schema(schema: GraphQLSchema | str, resolvers: ResolverMap | None) -> GraphQLSchema:

@@ -1,15 +1,16 @@
-"""The operations of one WebSocket connection: the init hook, one task per subscribe id, cancellation."""
+"""The operations of one WebSocket connection: the init hook, then queries as tasks, subscriptions and live
+queries as memberships of the app's shared hubs, and cancellation of all of them."""
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from graphql import ExecutionResult, GraphQLError
+from graphql import GraphQLError
 
-from livegql.broker import subscription_scope
 from livegql.core.errors import ConnectionRejectedError
-from livegql.engine import OperationKind, RequestError
+from livegql.engine import OperationKind, PreparedOperation, RequestError
+from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
 from livegql.protocol import (
     CompleteReceived,
     ConnectionInitReceived,
@@ -19,41 +20,60 @@ from livegql.protocol import (
 )
 from livegql.protocol.transport_ws import State
 from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await
+from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
 if TYPE_CHECKING:
     from livegql.transport.websocket import WebSocketConnection
 
 logger = logging.getLogger("livegql.operations")
 
+PATCHES_PARAM = "livePatches"
+"""connection_init payload or operation `extensions` entry asking for JSON Patch live-query updates."""
+PATCH_FORMATS = (True, "json-patch")
+
+# What a client sends that may identify its user even when no hook returns an identity.
+_CREDENTIAL_HEADERS = ("authorization", "cookie")
+# Context entries every connection has that say nothing about who is asking.
+_NOT_IDENTITY = frozenset({"pubsub", "request"})
+
 
 class OperationRunner:
-    """Turns protocol events into tasks; every task it starts belongs to the connection's TaskGroup."""
+    """Turns protocol events into operations; each id maps to the callable that stops it."""
 
-    def __init__(self, connection: "WebSocketConnection", group: asyncio.TaskGroup) -> None:
+    def __init__(self, connection: "WebSocketConnection") -> None:
         self._connection = connection
         self._machine = connection.machine
         self._runtime = connection.runtime
-        self._group = group
-        self._operations: dict[str, asyncio.Task[None]] = {}
+        self.group: asyncio.TaskGroup | None = None  # set by the connection before any event arrives
+        self._operations: dict[str, Callable[[], Any]] = {}
         self._init_task: asyncio.Task[None] | None = None
         self._context: ContextValue = {}
+        self._sharing: Hashable = None
+        self._patches = False
 
     def handle(self, events: list[Event]) -> None:
+        assert self.group is not None
         for event in events:
             if isinstance(event, ConnectionInitReceived):
-                self._init_task = self._group.create_task(self._initialise(event.payload or {}))
+                self._init_task = self.group.create_task(self._initialise(event.payload or {}))
             elif isinstance(event, SubscribeReceived):
-                task = self._group.create_task(self._operate(event.id, event.payload))
-                self._operations[event.id] = task
-            elif isinstance(event, CompleteReceived) and event.id in self._operations:
-                self._operations.pop(event.id).cancel()
+                self._subscribe(event.id, event.payload)
+            elif isinstance(event, CompleteReceived):
+                stop = self._operations.pop(event.id, None)
+                if stop is not None:
+                    stop()
+
+    def forget(self, id: str) -> None:
+        """Operation `id` ended by itself: nothing to stop any more."""
+        self._operations.pop(id, None)
 
     def cancel_all(self) -> None:
         if self._init_task is not None:
             self._init_task.cancel()
-        for task in self._operations.values():
-            task.cancel()
+        operations = list(self._operations.values())
         self._operations.clear()
+        for stop in operations:
+            stop()
 
     async def _initialise(self, params: dict[str, Any]) -> None:
         verdict, reason, context = await self._authorise(params)
@@ -65,6 +85,8 @@ class OperationRunner:
             if isinstance(verdict, Mapping):
                 context.update(verdict)
             self._context = context
+            self._sharing = self._sharing_key(context)
+            self._patches = params.get(PATCHES_PARAM) in PATCH_FORMATS
             self._machine.accept()
         self._connection.flush()
 
@@ -85,59 +107,56 @@ class OperationRunner:
             return False, "Forbidden", {}
         return verdict, "Forbidden", context
 
-    async def _operate(self, id: str, payload: SubscribePayload) -> None:
-        try:
-            async with subscription_scope():
-                await self._run(id, payload)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            # A bug or a resolver's source failing mid-stream: this operation ends, the socket stays.
-            graphql_error = GraphQLError(str(error), original_error=error)
-            self._machine.send_error(id, self._runtime.encoder.encode_errors([graphql_error]))
-            self._connection.flush()
-        finally:
-            if self._operations.get(id) is asyncio.current_task():
-                del self._operations[id]
+    def _sharing_key(self, context: ContextValue) -> Hashable:
+        """Who is asking, as far as sharing results goes (see `LiveGQL(share=...)`)."""
+        share = self._runtime.share
+        if callable(share):
+            return share(context)
+        if share == "public":
+            return PUBLIC
+        headers = self._connection.websocket.headers
+        identity = {key: value for key, value in context.items() if key not in _NOT_IDENTITY}
+        credentials = [headers.get(name) for name in _CREDENTIAL_HEADERS]
+        return identity_sharing_key(identity, credentials)
 
-    async def _run(self, id: str, payload: SubscribePayload) -> None:
+    def _subscribe(self, id: str, payload: SubscribePayload) -> None:
         executor = self._runtime.executor
-        encoder = self._runtime.encoder
         try:
             prepared = executor.prepare(payload.query, payload.operation_name)
             executor.check_variables(prepared, payload.variables)
         except RequestError as error:
-            self._machine.send_error(id, encoder.encode_errors(error.errors))
+            self._machine.send_error(id, self._runtime.encoder.encode_errors(error.errors))
             self._connection.flush()
             return
-        context = dict(self._context)
+        context, variables = dict(self._context), payload.variables
         if prepared.kind is OperationKind.SUBSCRIPTION:
-            stream = await executor.subscribe(prepared, payload.variables, context)
-            if isinstance(stream, ExecutionResult):
-                self._machine.send_error(id, encoder.encode_errors(stream.errors or []))
-                self._connection.flush()
-                return
-            await self._stream(id, stream)
+            key = operation_key(prepared, variables, self._sharing)
+            sink = SubscriptionSink(self._connection, id)
+            self._operations[id] = self._runtime.subscriptions.join(key, prepared, variables, context, sink)
+        elif is_live(prepared.operation, variables):
+            key = operation_key(prepared, variables, self._sharing)
+            patches = self._patches or (payload.extensions or {}).get(PATCHES_PARAM) in PATCH_FORMATS
+            live_sink = LiveQuerySink(self._connection, id, patches=patches)
+            self._operations[id] = self._runtime.live.join(key, prepared, variables, context, live_sink)
         else:
-            result = await executor.execute(prepared, payload.variables, context)
-            await self._send_next(id, encoder.encode_result(result))
-        if self._machine.send_complete(id):
-            self._connection.flush()
+            assert self.group is not None
+            task = self.group.create_task(self._execute(id, prepared, variables, context))
+            self._operations[id] = task.cancel
 
-    async def _stream(self, id: str, stream: AsyncIterator[ExecutionResult]) -> None:
+    async def _execute(
+        self, id: str, prepared: PreparedOperation, variables: dict[str, Any] | None, context: ContextValue
+    ) -> None:
+        encoder = self._runtime.encoder
         try:
-            async for result in stream:
-                if not await self._send_next(id, self._runtime.encoder.encode_result(result)):
-                    return
-        finally:
-            aclose = getattr(stream, "aclose", None)
-            if aclose is not None:
-                await aclose()
-
-    async def _send_next(self, id: str, payload_json: str) -> bool:
-        """Queue one result; False once the id is gone (client completed, socket closed)."""
-        if not self._machine.send_next(id, payload_json):
-            return False
-        self._connection.flush()
-        await self._connection.outbox.wait_for_room()
-        return True
+            result = await self._runtime.executor.execute(prepared, variables, context)
+            payload = encoder.encode_result(result)
+        except Exception as error:
+            # A bug below graphql-core's own error handling: this operation ends, the socket stays.
+            self.forget(id)
+            self._machine.send_error(id, encoder.encode_errors([GraphQLError(str(error), original_error=error)]))
+            self._connection.flush()
+            return
+        self.forget(id)
+        if self._machine.send_next(id, payload):
+            self._machine.send_complete(id)
+            self._connection.flush()

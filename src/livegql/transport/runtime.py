@@ -1,11 +1,18 @@
-"""Runtime: what every connection of one app shares (settings, broker, executor, encoder, user hooks)."""
+"""Runtime: what every connection of one app shares (settings, broker, executor, hubs, user hooks)."""
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Literal, TypeAlias
 
 from livegql.broker import PubSub
 from livegql.core.config import Settings
 from livegql.engine import Executor, ResultEncoder
-from livegql.transport.context import ContextFactory, OnConnect
+from livegql.engine.fanout import SubscriptionHub
+from livegql.engine.live import LiveQueryHub
+from livegql.transport.context import ContextFactory, ContextValue, OnConnect
+
+Share: TypeAlias = Literal["identity", "public"] | Callable[[ContextValue], Hashable]
+"""Which connections may share one execution of an identical operation (see `LiveGQL(share=...)`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +23,6 @@ class Runtime:
     encoder: ResultEncoder
     on_connect: OnConnect | None
     context: ContextFactory
+    share: Share
+    subscriptions: SubscriptionHub
+    live: LiveQueryHub

@@ -1,23 +1,25 @@
-"""The WebSocket endpoint: subprotocol negotiation, then one reader, one writer and the timers per socket."""
+"""The WebSocket endpoint: subprotocol negotiation, then per socket one reader, one writer and two timers.
+
+The ASGI coroutine itself is the reader and the writer is the only extra task; pings and the init deadline are
+timer handles. An idle subscribed connection is thus two parked coroutines, a machine and an empty queue.
+"""
 
 import asyncio
 import logging
-from collections import deque
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from livegql.protocol import (
-    GRAPHQL_TRANSPORT_WS_PROTOCOL,
-    Close,
-    CloseCode,
-    Output,
-    ServerProtocol,
-)
+from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, ServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.connection import OperationRunner
+from livegql.transport.outbox import Outbox
 from livegql.transport.runtime import Runtime
+from livegql.transport.sinks import LiveQuerySink
 
 logger = logging.getLogger("livegql.websocket")
+
+SLOW_CONSUMER = "slow consumer"
 
 
 async def serve_websocket(websocket: WebSocket, runtime: Runtime) -> None:
@@ -39,38 +41,8 @@ def _too_large(data: str | bytes, limit: int) -> bool:
     return len(data.encode()) > limit
 
 
-class Outbox:
-    """Frames waiting for the writer. Control frames always fit; operations wait while it is full."""
-
-    def __init__(self, limit: int) -> None:
-        self._frames: deque[Output] = deque()
-        self._limit = limit
-        self._has_frames = asyncio.Event()
-        self._has_room = asyncio.Event()
-        self._has_room.set()
-
-    def extend(self, frames: list[Output]) -> None:
-        if frames:
-            self._frames.extend(frames)
-            self._has_frames.set()
-            if len(self._frames) >= self._limit:
-                self._has_room.clear()
-
-    async def wait_for_room(self) -> None:
-        await self._has_room.wait()
-
-    async def take(self) -> Output:
-        while not self._frames:
-            self._has_frames.clear()
-            await self._has_frames.wait()
-        frame = self._frames.popleft()
-        if len(self._frames) < self._limit:
-            self._has_room.set()
-        return frame
-
-
 class WebSocketConnection:
-    """Drives one ServerProtocol machine with the socket, timers and the operation runner."""
+    """Drives one ServerProtocol machine with the socket, the timers and the operation runner."""
 
     def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
         self.websocket = websocket
@@ -78,51 +50,67 @@ class WebSocketConnection:
         self.settings = runtime.settings
         self.machine = ServerProtocol()
         self.outbox = Outbox(self.settings.send_queue_size)
-        self.finished = asyncio.Event()
+        self.runner = OperationRunner(self)
+        self._deferred: dict[str, LiveQuerySink] = {}
+        self._reader: asyncio.Task[Any] | None = None
+        self._writer_done = False
+        self._init_timer: asyncio.TimerHandle | None = None
+        self._ping_timer: asyncio.TimerHandle | None = None
+        self._abort_timer: asyncio.TimerHandle | None = None
 
     def flush(self) -> None:
         """Move whatever the machine wants sent into the outbox; call after every machine call."""
-        self.outbox.extend(self.machine.data_to_send())
+        frames = self.machine.data_to_send()
+        if frames:
+            self.outbox.extend(frames)
 
     async def run(self) -> None:
-        async with asyncio.TaskGroup() as group:
-            runner = OperationRunner(self, group)
-            tasks = [
-                group.create_task(self._read(runner)),
-                group.create_task(self._write()),
-            ]
-            if self.settings.keepalive_interval is not None:
-                tasks.append(group.create_task(self._keepalive(self.settings.keepalive_interval)))
-            # A timer handle, not a sleeping task: one less task per connection for the whole init wait.
-            init_timer = asyncio.get_running_loop().call_later(
-                self.settings.connection_init_wait_timeout, self._init_timeout_expired
-            )
-            try:
-                await self.finished.wait()
-            finally:
-                init_timer.cancel()
-                self.machine.connection_lost()
-                runner.cancel_all()
-                for task in tasks:
-                    task.cancel()
+        loop = asyncio.get_running_loop()
+        self._reader = asyncio.current_task()
+        # A timer handle, not a sleeping task: one less task per connection for the whole init wait.
+        self._init_timer = loop.call_later(self.settings.connection_init_wait_timeout, self._init_timeout_expired)
+        if self.settings.keepalive_interval is not None:
+            self._ping_timer = loop.call_later(self.settings.keepalive_interval, self._ping)
+        try:
+            async with asyncio.TaskGroup() as group:
+                self.runner.group = group
+                writer = group.create_task(self._write())
+                try:
+                    await self._read()
+                finally:
+                    writer.cancel()
+                    self._shut_down()
+        except asyncio.CancelledError:
+            task = self._reader
+            if not self._writer_done or task is None:
+                raise  # cancelled from outside (server shutdown): let it propagate
+            task.uncancel()  # the writer ended the connection, as designed
 
-    async def _read(self, runner: "OperationRunner") -> None:
+    def _shut_down(self) -> None:
+        for timer in (self._init_timer, self._ping_timer, self._abort_timer):
+            if timer is not None:
+                timer.cancel()
+        self.machine.connection_lost()
+        self.runner.cancel_all()
+        self._deferred.clear()
+
+    async def _read(self) -> None:
         try:
             while self.machine.state is not State.CLOSED:
                 data = await self._receive()
                 if data is None:
-                    break
+                    return
                 if _too_large(data, self.settings.max_message_bytes):
                     self.machine.close(CloseCode.BAD_REQUEST, "Message too large")
                 else:
                     self.machine.receive_text(data)
-                    runner.handle(self.machine.events_received())
+                    self.runner.handle(self.machine.events_received())
                 self.flush()
-            else:
-                return  # the writer sends the Close and finishes the connection
+            # Closed by us: the writer sends the Close, then ends the connection. Wait for the peer meanwhile.
+            while await self._receive() is not None:
+                pass
         except WebSocketDisconnect:
             pass
-        self.finished.set()
 
     async def _receive(self) -> str | bytes | None:
         message = await self.websocket.receive()
@@ -132,24 +120,65 @@ class WebSocketConnection:
         return text if text is not None else message.get("bytes") or b""
 
     async def _write(self) -> None:
+        send = self.websocket.send
+
+        async def send_text(frame: str) -> None:
+            await send({"type": "websocket.send", "text": frame})
+
+        async def close(frame: Close) -> None:
+            await self.websocket.close(frame.code, frame.reason)
+
         try:
-            while True:
-                frame = await self.outbox.take()
-                if isinstance(frame, Close):
-                    await self.websocket.close(frame.code, frame.reason)
-                    break
-                await self.websocket.send_text(frame)
+            await self.outbox.drain(send_text, close, self._release_deferred)
         except (WebSocketDisconnect, OSError, RuntimeError) as error:
             # The peer vanished mid-send; nothing is left to tell it.
             logger.debug("WebSocket send failed: %r", error)
-        self.finished.set()
+        self._end_from_writer()
+
+    def _end_from_writer(self) -> None:
+        self._writer_done = True
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+
+    def close_slow_consumer(self) -> None:
+        """The send queue is full and a subscription event must not be dropped: close 1013 right away."""
+        if self.machine.state is State.CLOSED:
+            return
+        logger.info("Closing a slow consumer (%d frames waiting)", len(self.outbox))
+        self.outbox.discard_pending()
+        self.machine.close(CloseCode.TRY_AGAIN_LATER, SLOW_CONSUMER)
+        self.runner.cancel_all()
+        self.flush()
+        # A peer that reads nothing may never let the Close out: drop the socket if it cannot be written in time.
+        self._abort_timer = asyncio.get_running_loop().call_later(self.settings.close_timeout, self._end_from_writer)
+
+    def end_operation(self, id: str, errors_json: str | None) -> None:
+        """A shared stream ended for operation `id`: Complete it, or send its Error."""
+        self.runner.forget(id)
+        self._deferred.pop(id, None)
+        sent = self.machine.send_complete(id) if errors_json is None else self.machine.send_error(id, errors_json)
+        if sent:
+            self.flush()
+
+    def defer(self, sink: LiveQuerySink) -> None:
+        """`sink` holds a result the full queue could not take; it is released when the writer makes room."""
+        self._deferred[sink.id] = sink
+
+    def _release_deferred(self) -> None:
+        waiting = list(self._deferred.values())
+        self._deferred.clear()
+        for sink in waiting:
+            sink.release()
 
     def _init_timeout_expired(self) -> None:
         self.machine.init_timeout_expired()
         self.flush()
 
-    async def _keepalive(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            self.machine.send_ping()
-            self.flush()
+    def _ping(self) -> None:
+        if self.machine.state is State.CLOSED:
+            return
+        self.machine.send_ping()
+        self.flush()
+        interval = self.settings.keepalive_interval
+        if interval is not None:
+            self._ping_timer = asyncio.get_running_loop().call_later(interval, self._ping)

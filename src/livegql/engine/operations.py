@@ -1,0 +1,65 @@
+"""What makes two operations the same: `OperationKey`, and the sharing key that keeps users' results apart.
+
+Subscribers with equal keys share one source stream and one execution per event (or per invalidation, for
+live queries), so the key must include everything that can change a result: the document, the operation, the
+variables and who is asking.
+"""
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import BooleanValueNode, OperationDefinitionNode, OperationType, VariableNode
+
+from livegql.engine.executor import PreparedOperation
+
+PUBLIC: Hashable = ("livegql", "public")
+"""The sharing key of data the app declared public: every connection shares it."""
+
+LIVE_DIRECTIVE = "live"
+
+
+@dataclass(frozen=True, slots=True)
+class OperationKey:
+    query: str
+    operation_name: str | None
+    variables: bytes  # canonical JSON: key order must not split a group
+    sharing: Hashable
+
+
+def operation_key(prepared: PreparedOperation, variables: Mapping[str, Any] | None, sharing: Hashable) -> OperationKey:
+    encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    return OperationKey(prepared.query, prepared.operation_name, encoded, sharing)
+
+
+def identity_sharing_key(*parts: Any) -> Hashable:
+    """A key equal for two connections exactly when what identifies them is equal.
+
+    `parts` are what the app's hooks returned plus the credentials the client sent. Anything that cannot be
+    compared by value (an arbitrary object) makes the key unique to this connection: it then shares nothing,
+    which is slower but never shows one user another user's data.
+    """
+    try:
+        return ("identity", orjson.dumps(parts, option=orjson.OPT_SORT_KEYS))
+    except TypeError:
+        return ("connection", object())
+
+
+def is_live(operation: OperationDefinitionNode, variables: Mapping[str, Any] | None) -> bool:
+    """`query ... @live` (GraphQL Yoga's convention), honouring `@live(if: false)` and `@live(if: $var)`."""
+    if operation.operation is not OperationType.QUERY:
+        return False
+    for directive in operation.directives or ():
+        if directive.name.value != LIVE_DIRECTIVE:
+            continue
+        for argument in directive.arguments or ():
+            if argument.name.value != "if":
+                continue
+            value = argument.value
+            if isinstance(value, BooleanValueNode):
+                return value.value
+            if isinstance(value, VariableNode):
+                return bool((variables or {}).get(value.name.value, True))
+        return True
+    return False

@@ -1,0 +1,71 @@
+"""Where shared results meet one connection: each operation's sink applies the slow-consumer policy.
+
+Subscriptions: an event that finds the connection's send queue full closes the socket with 1013 (Try Again
+Later, "slow consumer"), since dropping an event would be silent data loss. Live queries: only the latest
+result matters, so it waits in the sink until the queue has room again, replacing any older one.
+"""
+
+from typing import TYPE_CHECKING
+
+from livegql.engine.revision import Revision
+
+if TYPE_CHECKING:
+    from livegql.transport.websocket import WebSocketConnection
+
+
+class SubscriptionSink:
+    __slots__ = ("connection", "id")
+
+    def __init__(self, connection: "WebSocketConnection", id: str) -> None:
+        self.connection = connection
+        self.id = id
+
+    def push(self, payload_json: str) -> None:
+        connection = self.connection
+        if connection.outbox.full:
+            connection.close_slow_consumer()
+        elif connection.machine.send_next(self.id, payload_json):
+            connection.flush()
+
+    def fail(self, errors_json: str) -> None:
+        self.connection.end_operation(self.id, errors_json)
+
+    def finish(self) -> None:
+        self.connection.end_operation(self.id, None)
+
+
+class LiveQuerySink:
+    __slots__ = ("connection", "id", "patches", "pending", "sent")
+
+    def __init__(self, connection: "WebSocketConnection", id: str, *, patches: bool) -> None:
+        self.connection = connection
+        self.id = id
+        self.patches = patches
+        self.pending: Revision | None = None
+        self.sent = 0  # the revision number the client has (or will have, once queued frames are written)
+
+    def push_revision(self, revision: Revision) -> None:
+        if self.connection.outbox.full:
+            if self.pending is None:
+                self.connection.defer(self)
+            self.pending = revision  # an older pending result is simply replaced: the latest one is what counts
+            return
+        self._send(revision)
+
+    def release(self) -> None:
+        """The queue has room again: send the latest result that waited (whole, since revisions were skipped)."""
+        revision, self.pending = self.pending, None
+        if revision is not None:
+            self._send(revision)
+
+    def _send(self, revision: Revision) -> None:
+        payload = revision.full
+        if self.patches:
+            patch = revision.patch if self.sent == revision.number - 1 else None
+            payload = patch if patch is not None else revision.numbered
+        if self.connection.machine.send_next(self.id, payload):
+            self.sent = revision.number
+            self.connection.flush()
+
+    def fail(self, errors_json: str) -> None:
+        self.connection.end_operation(self.id, errors_json)
