@@ -15,6 +15,7 @@ def test_public_names() -> None:
             "Settings",
             "SlowConsumerError",
             "__version__",
+            "add_resource_keys",
         ]
     )
     for name in livegql.__all__:

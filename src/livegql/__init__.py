@@ -9,6 +9,7 @@ from livegql.core.errors import (
     LiveGQLError,
     SlowConsumerError,
 )
+from livegql.engine.keys import add_resource_keys
 from livegql.transport import LiveGQL
 
 __version__ = "0.1.0"
@@ -23,4 +24,5 @@ __all__ = [
     "Settings",
     "SlowConsumerError",
     "__version__",
+    "add_resource_keys",
 ]

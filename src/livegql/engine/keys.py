@@ -62,3 +62,11 @@ def _id_of(value: Any, field: GraphQLField) -> Any:
     if isinstance(value, Mapping):
         return value.get(_ID)
     return getattr(value, _ID, None)
+
+
+def add_resource_keys(info: GraphQLResolveInfo, *keys: str) -> None:
+    """From a resolver: this result also depends on `keys` (e.g. `"Room:general"`), so an invalidation naming
+    one of them refreshes the live queries that read it. Does nothing outside a live query."""
+    collected = info.context.get(RESOURCE_KEYS) if isinstance(info.context, Mapping) else None
+    if isinstance(collected, set):
+        collected.update(keys)
