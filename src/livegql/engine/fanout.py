@@ -109,6 +109,9 @@ class SubscriptionHub:
                 payload = encode(result)
                 for sink in tuple(members.values()):
                     sink.push(payload)
+                # A burst of queued events would otherwise be relayed without a pause, filling every queue
+                # before any writer ran: yield once per event so the writers keep pace.
+                await asyncio.sleep(0)
         finally:
             aclose = getattr(source, "aclose", None)
             if aclose is not None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from graphql import GraphQLSchema, assert_valid_schema
 from starlette.applications import Starlette
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -80,7 +80,6 @@ class LiveGQL:
         self._router = Starlette(
             routes=[
                 Route(self.settings.path, HTTPEndpoint(self.runtime), methods=None),
-                WebSocketRoute(self.settings.path, self._websocket),
             ],
             lifespan=self._lifespan,
         )
@@ -102,13 +101,10 @@ class LiveGQL:
         finally:
             await self.close()
 
-    async def _websocket(self, websocket: WebSocket) -> None:
-        await serve_websocket(websocket, self.runtime)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and _route_path(scope) == self.settings.path:
             # Straight to the endpoint: a router dispatch per socket costs memory for the connection's life.
-            await serve_websocket(WebSocket(scope, receive, send), self.runtime)
+            await serve_websocket(WebSocket(scope, receive, send), self.runtime, send)
             return
         await self._router(scope, receive, send)
 

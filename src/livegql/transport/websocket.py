@@ -8,6 +8,7 @@ import asyncio
 import logging
 from typing import Any
 
+from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, ServerProtocol
@@ -22,8 +23,11 @@ logger = logging.getLogger("livegql.websocket")
 SLOW_CONSUMER = "slow consumer"
 
 
-async def serve_websocket(websocket: WebSocket, runtime: Runtime) -> None:
-    """Accept a graphql-transport-ws socket and serve it until either side closes."""
+async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) -> None:
+    """Accept a graphql-transport-ws socket and serve it until either side closes.
+
+    `send` is the raw ASGI callable: frames skip Starlette's per-message state checks on the hot path.
+    """
     offered = websocket.scope.get("subprotocols") or []
     if GRAPHQL_TRANSPORT_WS_PROTOCOL not in offered:
         # graphql-ws closes after the handshake so that browsers see the code (a refused upgrade shows none).
@@ -31,7 +35,7 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime) -> None:
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
     await websocket.accept(subprotocol=GRAPHQL_TRANSPORT_WS_PROTOCOL)
-    await WebSocketConnection(websocket, runtime).run()
+    await WebSocketConnection(websocket, runtime, send).run()
 
 
 def _too_large(data: str | bytes, limit: int) -> bool:
@@ -44,8 +48,9 @@ def _too_large(data: str | bytes, limit: int) -> bool:
 class WebSocketConnection:
     """Drives one ServerProtocol machine with the socket, the timers and the operation runner."""
 
-    def __init__(self, websocket: WebSocket, runtime: Runtime) -> None:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, send: Send) -> None:
         self.websocket = websocket
+        self._send = send
         self.runtime = runtime
         self.settings = runtime.settings
         self.machine = ServerProtocol()
@@ -120,7 +125,7 @@ class WebSocketConnection:
         return text if text is not None else message.get("bytes") or b""
 
     async def _write(self) -> None:
-        send = self.websocket.send
+        send = self._send
 
         async def send_text(frame: str) -> None:
             await send({"type": "websocket.send", "text": frame})
