@@ -1,23 +1,41 @@
-"""A connection's bounded send queue and the one writer that drains it to the socket."""
+"""A connection's bounded send queue, written eagerly: a frame goes straight to the socket when nothing is queued.
+
+ASGI servers accept a frame without suspending while the socket's buffer has room, so the send coroutine is run
+in place until its first suspension (what Python 3.12 calls eager task execution). Only when the server pushes
+back does a task take over to finish that send and drain what queued behind it. An idle or keeping-up
+connection therefore has no writer task at all, and a fan-out costs no task switch per subscriber.
+"""
 
 import asyncio
+import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from livegql.protocol import Close, Output
 
+logger = logging.getLogger("livegql.websocket")
+
+SendFrame = Callable[[Output], Coroutine[Any, Any, None]]
+
 
 class Outbox:
-    """Frames waiting for the writer. Control frames always fit; events check `full` first (their policy).
+    """Frames in order to `write`; `on_finished` runs once the Close is written or the peer is gone.
 
-    The writer waits on a bare future rather than an `asyncio.Event`: one less object per idle connection.
+    Control frames always fit; event producers check `full` first and apply their own policy.
     """
 
-    __slots__ = ("_frames", "_waiter", "limit")
+    __slots__ = ("_finished", "_frames", "_on_finished", "_on_room", "_write", "_writer", "limit")
 
-    def __init__(self, limit: int) -> None:
+    def __init__(
+        self, limit: int, write: SendFrame, *, on_room: Callable[[], None], on_finished: Callable[[], None]
+    ) -> None:
         self._frames: deque[Output] = deque()
-        self._waiter: asyncio.Future[None] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._write = write
+        self._on_room = on_room
+        self._on_finished = on_finished
+        self._finished = False
         self.limit = limit
 
     def __len__(self) -> int:
@@ -28,36 +46,87 @@ class Outbox:
         return len(self._frames) >= self.limit
 
     def extend(self, frames: list[Output]) -> None:
-        if frames:
+        if self._finished:
+            return
+        if self._writer is not None or self._frames:
             self._frames.extend(frames)
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            return
+        for index, frame in enumerate(frames):
+            if not self._write_eagerly(frame):
+                self._frames.extend(frames[index + 1 :])
+                return
 
     def discard_pending(self) -> None:
         """Forget every queued frame (the peer will never read them)."""
         self._frames.clear()
 
-    async def drain(
-        self,
-        send_text: Callable[[str], Awaitable[None]],
-        close: Callable[[Close], Awaitable[None]],
-        on_room: Callable[[], None],
-    ) -> None:
-        """Write frames as they come until a Close is written; `on_room` runs when a full queue has room again."""
-        frames = self._frames
-        while True:
-            while not frames:
-                self._waiter = asyncio.get_running_loop().create_future()
-                try:
-                    await self._waiter
-                finally:
-                    self._waiter = None
-            was_full = len(frames) >= self.limit
-            frame = frames.popleft()
+    def cancel(self) -> None:
+        self._finished = True
+        self._frames.clear()
+        if self._writer is not None:
+            self._writer.cancel()
+
+    def _write_eagerly(self, frame: Output) -> bool:
+        """Write `frame` now if the server takes it without waiting; else start the writer. True if written."""
+        coroutine = self._write(frame)
+        try:
+            suspended_on = coroutine.send(None)
+        except StopIteration:
             if isinstance(frame, Close):
-                await close(frame)
+                self._finish()
+            return True
+        except Exception as error:
+            self._gone(error)
+            return False
+        self._writer = asyncio.get_running_loop().create_task(self._drain(coroutine, suspended_on))
+        return False
+
+    async def _drain(self, coroutine: Coroutine[Any, Any, None], suspended_on: Any) -> None:
+        try:
+            await _resume(coroutine, suspended_on)
+            while self._frames:
+                was_full = len(self._frames) >= self.limit
+                frame = self._frames.popleft()
+                await self._write(frame)
+                if isinstance(frame, Close):
+                    self._finish()
+                    return
+                if was_full and len(self._frames) < self.limit:
+                    self._on_room()
+        except Exception as error:
+            self._gone(error)
+            return
+        finally:
+            self._writer = None
+
+    def _gone(self, error: Exception) -> None:
+        # The peer vanished mid-send; nothing is left to tell it.
+        logger.debug("WebSocket send failed: %r", error)
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._finished:
+            self._finished = True
+            self._frames.clear()
+            self._on_finished()
+
+
+async def _resume(coroutine: Coroutine[Any, Any, None], suspended_on: Any) -> None:
+    """Finish a coroutine that was started by hand and suspended on `suspended_on` (a future, or None for a
+    bare yield), exactly as the Task that would otherwise own it: wait, then resume with the outcome."""
+    while True:
+        try:
+            if suspended_on is None:
+                await asyncio.sleep(0)
+            else:
+                await suspended_on
+        except BaseException as error:
+            try:
+                suspended_on = coroutine.throw(error)
+            except StopIteration:
                 return
-            await send_text(frame)
-            if was_full and len(frames) < self.limit:
-                on_room()
+            continue
+        try:
+            suspended_on = coroutine.send(None)
+        except StopIteration:
+            return

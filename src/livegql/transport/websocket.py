@@ -1,7 +1,7 @@
-"""The WebSocket endpoint: subprotocol negotiation, then per socket one reader, one writer and two timers.
+"""The WebSocket endpoint: subprotocol negotiation, then per socket one reader, an eager outbox and two timers.
 
-The ASGI coroutine itself is the reader and the writer is the only extra task; pings and the init deadline are
-timer handles. An idle subscribed connection is thus two parked coroutines, a machine and an empty queue.
+The ASGI coroutine itself is the reader; frames are written in place (see outbox.py), so a writer task exists
+only while the server pushes back. An idle subscribed connection is one parked coroutine, a machine, a queue.
 """
 
 import asyncio
@@ -11,7 +11,7 @@ from typing import Any
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, ServerProtocol
+from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, Output, ServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.connection import OperationRunner
 from livegql.transport.outbox import Outbox
@@ -54,11 +54,13 @@ class WebSocketConnection:
         self.runtime = runtime
         self.settings = runtime.settings
         self.machine = ServerProtocol()
-        self.outbox = Outbox(self.settings.send_queue_size)
+        self.outbox = Outbox(
+            self.settings.send_queue_size, self._write, on_room=self._release_deferred, on_finished=self._finished
+        )
         self.runner = OperationRunner(self)
         self._deferred: dict[str, LiveQuerySink] = {}
         self._reader: asyncio.Task[Any] | None = None
-        self._writer_done = False
+        self._outbox_finished = False
         self._init_timer: asyncio.TimerHandle | None = None
         self._ping_timer: asyncio.TimerHandle | None = None
         self._abort_timer: asyncio.TimerHandle | None = None
@@ -72,24 +74,22 @@ class WebSocketConnection:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self._reader = asyncio.current_task()
-        # A timer handle, not a sleeping task: one less task per connection for the whole init wait.
+        # Timer handles, not sleeping tasks: nothing per connection waits for them.
         self._init_timer = loop.call_later(self.settings.connection_init_wait_timeout, self._init_timeout_expired)
         if self.settings.keepalive_interval is not None:
             self._ping_timer = loop.call_later(self.settings.keepalive_interval, self._ping)
         try:
             async with asyncio.TaskGroup() as group:
                 self.runner.group = group
-                writer = group.create_task(self._write())
                 try:
                     await self._read()
                 finally:
-                    writer.cancel()
                     self._shut_down()
         except asyncio.CancelledError:
             task = self._reader
-            if not self._writer_done or task is None:
+            if not self._outbox_finished or task is None:
                 raise  # cancelled from outside (server shutdown): let it propagate
-            task.uncancel()  # the writer ended the connection, as designed
+            task.uncancel()  # the Close was written (or the peer vanished): the connection is over, as designed
 
     def _shut_down(self) -> None:
         for timer in (self._init_timer, self._ping_timer, self._abort_timer):
@@ -97,6 +97,7 @@ class WebSocketConnection:
                 timer.cancel()
         self.machine.connection_lost()
         self.runner.cancel_all()
+        self.outbox.cancel()
         self._deferred.clear()
 
     async def _read(self) -> None:
@@ -111,7 +112,7 @@ class WebSocketConnection:
                     self.machine.receive_text(data)
                     self.runner.handle(self.machine.events_received())
                 self.flush()
-            # Closed by us: the writer sends the Close, then ends the connection. Wait for the peer meanwhile.
+            # Closed by us: once the Close is written the outbox ends the connection. Wait for the peer meanwhile.
             while await self._receive() is not None:
                 pass
         except WebSocketDisconnect:
@@ -124,24 +125,15 @@ class WebSocketConnection:
         text: str | None = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
-    async def _write(self) -> None:
-        send = self._send
-
-        async def send_text(frame: str) -> None:
-            await send({"type": "websocket.send", "text": frame})
-
-        async def close(frame: Close) -> None:
+    async def _write(self, frame: Output) -> None:
+        if isinstance(frame, Close):
             await self.websocket.close(frame.code, frame.reason)
+        else:
+            await self._send({"type": "websocket.send", "text": frame})
 
-        try:
-            await self.outbox.drain(send_text, close, self._release_deferred)
-        except (WebSocketDisconnect, OSError, RuntimeError) as error:
-            # The peer vanished mid-send; nothing is left to tell it.
-            logger.debug("WebSocket send failed: %r", error)
-        self._end_from_writer()
-
-    def _end_from_writer(self) -> None:
-        self._writer_done = True
+    def _finished(self) -> None:
+        """The outbox wrote the Close, or found the peer gone: stop reading, end the connection."""
+        self._outbox_finished = True
         if self._reader is not None and not self._reader.done():
             self._reader.cancel()
 
@@ -155,7 +147,7 @@ class WebSocketConnection:
         self.runner.cancel_all()
         self.flush()
         # A peer that reads nothing may never let the Close out: drop the socket if it cannot be written in time.
-        self._abort_timer = asyncio.get_running_loop().call_later(self.settings.close_timeout, self._end_from_writer)
+        self._abort_timer = asyncio.get_running_loop().call_later(self.settings.close_timeout, self._finished)
 
     def end_operation(self, id: str, errors_json: str | None) -> None:
         """A shared stream ended for operation `id`: Complete it, or send its Error."""
@@ -166,7 +158,7 @@ class WebSocketConnection:
             self.flush()
 
     def defer(self, sink: LiveQuerySink) -> None:
-        """`sink` holds a result the full queue could not take; it is released when the writer makes room."""
+        """`sink` holds a result the full queue could not take; it is released when the queue has room."""
         self._deferred[sink.id] = sink
 
     def _release_deferred(self) -> None:
