@@ -14,21 +14,26 @@ from typing import Any
 
 import orjson
 
-from bench.machine import describe
+from bench.machine import describe, pinning_plan
 from bench.report import render
-from bench.runner import DEFAULT, QUICK, Sizes, run_plan
+from bench.runner import DEFAULT, QUICK, SCENARIOS, Sizes, run_plan
 from bench.servers import BENCH, ROOT, SERVERS
 
-SCENARIOS = ["http", "fanout", "connections"]
 SIZE_FLAGS: dict[str, tuple[type, str]] = {
     "http_clients": (int, "concurrent keep-alive HTTP clients"),
     "http_seconds": (float, "measured seconds of the http scenario"),
     "http_warmup": (float, "unmeasured warm-up seconds before them"),
-    "subscribers": (int, "WebSocket subscribers in the fanout scenario"),
+    "subscribers": (int, "WebSocket subscribers of one topic in the fanout scenario"),
     "events": (int, "events of the fanout burst (each published once the previous one is acknowledged)"),
     "paced_events": (int, "events of the paced fanout phase (0 skips it)"),
     "rate": (float, "events per second in the paced phase"),
-    "connections": (int, "idle WebSocket connections in the connections scenario"),
+    "connections": (int, "idle connections, each with one subscription, in the idle scenario"),
+    "rooms": (int, "topics the rooms scenario spreads its subscribers over"),
+    "room_subscribers": (int, "WebSocket subscribers in the rooms scenario"),
+    "room_events": (int, "events of the rooms scenario in all, published round-robin over the rooms"),
+    "live_clients": (int, "clients watching the same live query in the live scenario"),
+    "invalidations": (int, "invalidations in the live scenario, one at a time"),
+    "live_interval": (float, "least seconds between two invalidations' bumps (0: each as soon as all saw the last)"),
 }
 
 
@@ -47,12 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description="livegql against its peers, in one run.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the benchmarks and print the tables")
-    run.add_argument("--quick", action="store_true", help=f"small sizes, under a minute: {asdict(QUICK)}")
+    run.add_argument("--quick", action="store_true", help=f"small sizes, about 2 minutes: {asdict(QUICK)}")
     run.add_argument("--only", type=_names(list(SERVERS)), default=list(SERVERS), help=", ".join(SERVERS))
     run.add_argument("--scenario", type=_names(SCENARIOS), default=SCENARIOS, help=", ".join(SCENARIOS))
     for name, (kind, text) in SIZE_FLAGS.items():
         run.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"{text} (default {getattr(DEFAULT, name)})")
     run.add_argument("--results", type=Path, default=BENCH / "results", help="where the JSON goes")
+    run.add_argument("--no-pin", action="store_true", help="do not pin the server and the load generator to CPUs")
     return parser
 
 
@@ -89,16 +95,19 @@ def _write(document: dict[str, Any], folder: Path) -> Path:
 def run(args: argparse.Namespace) -> int:
     overrides = {name: getattr(args, name) for name in SIZE_FLAGS if getattr(args, name) is not None}
     sizes: Sizes = replace(QUICK if args.quick else DEFAULT, **overrides)
-    bad = [name for name, value in asdict(sizes).items() if value < 0 or (value == 0 and name != "paced_events")]
+    may_be_zero = ("paced_events", "live_interval")
+    bad = [name for name, value in asdict(sizes).items() if value < 0 or (value == 0 and name not in may_be_zero)]
     if bad:
         print(f"[bench] these sizes must be positive: {', '.join(bad)}", file=sys.stderr)
         return 2
     skipped = {name: reason for name in args.only if (reason := SERVERS[name].unavailable())}
     for name, reason in skipped.items():
         print(f"[bench] skipping {name}: {reason}", file=sys.stderr)
+    pinning = pinning_plan(enabled=not args.no_pin)
+    print(f"[bench] {pinning.note}", file=sys.stderr)
     started = datetime.datetime.now(datetime.UTC)
     try:
-        results = run_plan([name for name in args.only if name not in skipped], args.scenario, sizes)
+        results = run_plan([name for name in args.only if name not in skipped], args.scenario, sizes, pinning)
     except KeyboardInterrupt:
         print("[bench] interrupted: the running server and load generator were stopped", file=sys.stderr)
         return 130
@@ -109,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         "livegql_commit": _git("rev-parse", "--short", "HEAD"),
         "src_has_uncommitted_changes": bool(_git("status", "--porcelain", "--", "src")),
         "machine": describe(),
+        "pinning": pinning.as_dict(),
         "sizes": asdict(sizes),
         "skipped": skipped,
         "results": results,

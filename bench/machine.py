@@ -1,7 +1,12 @@
-"""What the results were measured on: CPU, memory, Python, Node and the versions of everything under test."""
+"""What the results were measured on (CPU, memory, Python, Node, the versions of everything under test), and
+which CPU the server and the load generator are pinned to.
+"""
 
+import contextlib
 import os
 import platform
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from typing import Any
 
@@ -21,7 +26,45 @@ PYTHON_PACKAGES = [
     "websockets",
     "orjson",
 ]
-NODE_PACKAGES = ["graphql", "graphql-ws", "ws"]
+NODE_PACKAGES = ["graphql", "graphql-ws", "ws", "mercurius", "fastify"]
+
+
+@dataclass(frozen=True)
+class Pinning:
+    """The CPUs of the server and of the load generator; None for both when they share whatever is available."""
+
+    server_cpus: tuple[int, ...] | None
+    load_cpus: tuple[int, ...] | None
+    note: str
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def pinning_plan(enabled: bool = True) -> Pinning:
+    """With two CPUs or more: the server on the first we may use, the load generator on the second."""
+    available = sorted(os.sched_getaffinity(0))
+    if not enabled:
+        return Pinning(None, None, "not pinned (--no-pin)")
+    if len(available) < 2:
+        return Pinning(None, None, f"not pinned: only {len(available)} CPU available")
+    server, load = (available[0],), (available[1],)
+    return Pinning(server, load, f"server on CPU {server[0]}, load generator on CPU {load[0]}")
+
+
+@contextlib.contextmanager
+def children_pinned(cpus: tuple[int, ...] | None) -> Iterator[None]:
+    """Pin this process to `cpus` for the block, so that every child started in it (and all the child's threads,
+    from its first instruction) inherits that affinity; the previous affinity comes back afterwards."""
+    if cpus is None:
+        yield
+        return
+    previous = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, previous)
 
 
 def _cpu_model() -> str:

@@ -1,10 +1,12 @@
-"""Markdown tables per scenario, with each peer's ratio to livegql, plus the notes a reader must not miss."""
+"""Markdown tables per scenario, with each peer's ratio to livegql (and to the `floor` server, where it ran and
+the column asks for it), plus the notes a reader must not miss."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 BASELINE = "livegql"
+FLOOR = "floor"  # the raw-ASGI server that does no GraphQL: the lower bound of the Python servers' cost
 CLIENT_BOUND_PCT = 90.0
 
 
@@ -14,6 +16,7 @@ class Column:
     path: tuple[str, ...]
     digits: int = 0
     ratio: bool = False  # follow with a "vs livegql" column
+    floor: bool = False  # and with a "vs floor" column, when the floor server ran
 
 
 def dig(result: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -37,15 +40,23 @@ def _ratio(value: Any, base: Any) -> str:
     return f"{value / base:.2f}x"
 
 
+def _usable(result: dict[str, Any] | None) -> bool:
+    return result is not None and "error" not in result and "skipped" not in result
+
+
 def table(results: dict[str, dict[str, Any]], columns: list[Column]) -> list[str]:
+    floor = results.get(FLOOR) if _usable(results.get(FLOOR)) else None
     headers = ["server"]
     for column in columns:
-        headers += [column.header, "vs livegql"] if column.ratio else [column.header]
+        headers += [column.header]
+        headers += ["vs livegql"] if column.ratio else []
+        headers += ["vs floor"] if column.floor and floor is not None else []
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     base = results.get(BASELINE, {})
     for name, result in results.items():
-        if "error" in result:
-            cells = [f"failed: {result['error'][:100]}"] + [""] * (len(headers) - 2)
+        if "error" in result or "skipped" in result:
+            reason = f"failed: {result['error'][:100]}" if "error" in result else f"skipped: {result['skipped']}"
+            cells = [reason] + [""] * (len(headers) - 2)
         else:
             cells = []
             for column in columns:
@@ -53,10 +64,22 @@ def table(results: dict[str, dict[str, Any]], columns: list[Column]) -> list[str
                 cells.append(_number(value, column.digits))
                 if column.ratio:
                     cells.append(_ratio(value, dig(base, column.path)))
+                if column.floor and floor is not None:
+                    cells.append(_ratio(value, dig(floor, column.path)))
         lines.append("| " + " | ".join([name, *cells]) + " |")
     return lines
 
 
+def _completeness(phase: tuple[str, ...]) -> list[Column]:
+    return [
+        Column("lost", (*phase, "lost")),
+        Column("dup", (*phase, "duplicated")),
+        Column("out of order", (*phase, "out_of_order")),
+    ]
+
+
+CPU_PER_DELIVERY = "server CPU µs/delivery"
+CPU_PER_CLIENT = "connect+subscribe CPU µs/client"
 HTTP = [
     Column("req/s", ("requests_per_s",), ratio=True),
     Column("p50 ms", ("latency", "p50_ms"), 2, ratio=True),
@@ -66,12 +89,13 @@ HTTP = [
     Column("client CPU %", ("cpu", "client_cpu_pct")),
 ]
 FANOUT_BURST = [
-    Column("deliveries/s", ("burst", "deliveries_per_s"), ratio=True),
+    Column("deliveries/s", ("burst", "deliveries_per_s"), ratio=True, floor=True),
     Column("p50 ms", ("burst", "latency", "p50_ms"), 1),
     Column("p99 ms", ("burst", "latency", "p99_ms"), 1),
-    Column("lost", ("burst", "lost")),
+    Column(CPU_PER_DELIVERY, ("burst", "server_cpu_us_per_delivery"), 1, ratio=True, floor=True),
+    Column(CPU_PER_CLIENT, ("connect_subscribe_cpu_us_per_client",), 0, ratio=True, floor=True),
+    *_completeness(("burst",)),
     Column("problems", ("problems",)),
-    Column("server CPU %", ("burst", "cpu", "server_cpu_pct")),
     Column("client CPU %", ("burst", "cpu", "client_cpu_pct")),
 ]
 FANOUT_PACED = [
@@ -79,15 +103,38 @@ FANOUT_PACED = [
     Column("p50 ms", ("paced", "latency", "p50_ms"), 1, ratio=True),
     Column("p99 ms", ("paced", "latency", "p99_ms"), 1, ratio=True),
     Column("max ms", ("paced", "latency", "max_ms"), 1),
-    Column("lost", ("paced", "lost")),
+    Column(CPU_PER_DELIVERY, ("paced", "server_cpu_us_per_delivery"), 1, ratio=True),
+    *_completeness(("paced",)),
     Column("server CPU %", ("paced", "cpu", "server_cpu_pct")),
 ]
-CONNECTIONS = [
-    Column("KiB/connection", ("rss_per_connection_kib",), 1, ratio=True),
+ROOMS = [
+    Column("deliveries/s", ("burst", "deliveries_per_s"), ratio=True, floor=True),
+    Column("p50 ms", ("burst", "latency", "p50_ms"), 1),
+    Column("p99 ms", ("burst", "latency", "p99_ms"), 1),
+    Column(CPU_PER_DELIVERY, ("burst", "server_cpu_us_per_delivery"), 1, ratio=True, floor=True),
+    *_completeness(("burst",)),
+    Column("problems", ("problems",)),
+    Column("client CPU %", ("burst", "cpu", "client_cpu_pct")),
+]
+LIVE = [
+    Column("p50 ms", ("latency", "p50_ms"), 1),
+    Column("p99 ms", ("latency", "p99_ms"), 1),
+    Column(CPU_PER_DELIVERY, ("server_cpu_us_per_delivery",), 1),
+    Column("executions/invalidation", ("executions_per_invalidation",), 2),
+    Column("rounds", ("rounds_completed",)),
+    *_completeness(()),
+    Column("problems", ("problems",)),
+    Column("client CPU %", ("cpu", "client_cpu_pct")),
+]
+IDLE = [
+    Column("KiB/subscribed connection", ("rss_per_subscribed_connection_kib",), 1, ratio=True, floor=True),
+    Column("KiB/connection, no subscription", ("rss_per_connection_kib",), 1, ratio=True),
+    Column(CPU_PER_CLIENT, ("connect_subscribe_cpu_us_per_client",), 0, ratio=True, floor=True),
     Column("RSS before MiB", ("rss_before_mib",), 1),
     Column("RSS after MiB", ("rss_after_mib",), 1),
     Column("connects/s", ("connections_per_s",)),
     Column("alive", ("alive",)),
+    Column("client CPU % (connect)", ("setup", "connect_cpu", "client_cpu_pct")),
 ]
 
 Section = tuple[str, str, list[Column], Callable[[dict[str, Any]], str]]
@@ -95,18 +142,45 @@ SECTIONS: list[Section] = [
     ("http", "http: POST `{ items(n: 20) { id name price } }`", HTTP, lambda s: f"{s['http_clients']} clients"),
     ("fanout", "fanout, burst (as fast as acked)", FANOUT_BURST, lambda s: f"{s['subscribers']} x {s['events']}"),
     ("fanout", "fanout, paced", FANOUT_PACED, lambda s: f"{s['subscribers']} x {s['paced_events']} @ {s['rate']}/s"),
-    ("connections", "connections (idle, initialised)", CONNECTIONS, lambda s: f"{s['connections']} sockets"),
+    (
+        "rooms",
+        "rooms, burst (round-robin over the rooms)",
+        ROOMS,
+        lambda s: f"{s['room_subscribers']} subscribers in {s['rooms']} rooms, {s['room_events']} events",
+    ),
+    (
+        "live",
+        "live: one live query, one invalidation at a time",
+        LIVE,
+        lambda s: (
+            f"{s['live_clients']} clients x {s['invalidations']} invalidations"
+            + (f", one per {s['live_interval']:g} s or slower" if s.get("live_interval") else ", back to back")
+        ),
+    ),
+    ("idle", "idle: one subscription per connection", IDLE, lambda s: f"{s['connections']} connections"),
 ]
+LEGEND = (
+    "vs livegql = peer / livegql (vs floor = server / floor): above 1x is better for req/s and deliveries/s, worse "
+    "for ms, KiB and CPU µs. CPU µs/delivery: the server's CPU time from before the first publish until the last "
+    "delivery, divided by deliveries. connect+subscribe CPU µs/client: its CPU time while the clients connect, "
+    "initialise and subscribe, divided by clients."
+)
 
 
 def render(document: dict[str, Any]) -> str:
     lines: list[str] = []
+    pinning = document.get("pinning")
+    if pinning:
+        lines += [f"CPU pinning: {pinning['note']}.", ""]
     sizes = document["sizes"]
     for scenario, title, columns, size in SECTIONS:
         if scenario in document["results"]:
             lines += [f"### {title} - {size(sizes)}", "", *table(document["results"][scenario], columns), ""]
-    lines.append("vs livegql = peer / livegql: above 1x is better for req/s and deliveries/s, worse for ms and KiB.")
-    notes = notes_for(document)
+    lines.append(LEGEND)
+    warnings = [note for note in notes_for(document) if note.startswith("WARNING")]
+    notes = [note for note in notes_for(document) if not note.startswith("WARNING")]
+    if warnings:
+        lines += ["", *warnings]
     if notes:
         lines += ["", "Notes:", *[f"- {note}" for note in notes]]
     return "\n".join(lines)
@@ -120,21 +194,34 @@ def notes_for(document: dict[str, Any]) -> list[str]:
     return notes
 
 
+CPU_WINDOWS = [("cpu",), ("burst", "cpu"), ("paced", "cpu"), ("setup", "connect_cpu"), ("setup", "subscribe_cpu")]
+
+
 def _result_notes(where: str, result: dict[str, Any]) -> list[str]:
     if "error" in result:
         return [f"{where} failed: {result['error']}"]
+    if "skipped" in result:
+        return []
     notes = []
-    for path in [("cpu",), ("burst", "cpu"), ("paced", "cpu")]:
+    for path in CPU_WINDOWS:
         client = dig(result, (*path, "client_cpu_pct"))
-        if client is not None and client >= CLIENT_BOUND_PCT:
-            notes.append(f"{where}: the load generator used {client:.0f}% of a core, so it may be the bottleneck")
+        if client is not None and client > CLIENT_BOUND_PCT:
+            window = "/".join(path) if len(path) > 1 else "measured"
+            notes.append(
+                f"WARNING: {where}: the load generator used {client:.0f}% of a core in the {window} window, "
+                "so it may be the bottleneck"
+            )
     for key in ("errors", "problems", "publish_failures"):
         if result.get(key):
             examples = result.get(f"{key.removesuffix('s')}_examples") or []
             notes.append(f"{where}: {result[key]} {key}, e.g. {examples[:2]}")
-    for phase in ("burst", "paced"):
-        if dig(result, (phase, "lost")):
-            notes.append(f"{where}: {result[phase]['lost']} deliveries lost in the {phase} phase")
+    for phase in [("burst",), ("paced",), ()]:
+        counts = {key: dig(result, (*phase, key)) for key in ("lost", "duplicated", "out_of_order")}
+        if any(counts.values()):
+            named = f" in the {phase[0]} phase" if phase else ""
+            notes.append(f"{where}: {', '.join(f'{v} {k}' for k, v in counts.items())} deliveries{named}")
+    if result.get("stalled"):
+        notes.append(f"{where}: stopped after {result.get('rounds_completed')} rounds: {result['stalled']}")
     if "connections" in result and result.get("alive") != result["connections"]:
         notes.append(f"{where}: only {result.get('alive')} of {result['connections']} connections answered a ping")
     if result.get("server_log"):

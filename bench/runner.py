@@ -1,5 +1,8 @@
-"""Runs the plan: for each scenario, each server in a fresh process, driven by a fresh load-generator process."""
+"""Runs the plan: for each scenario, each server in a fresh process, driven by a fresh load-generator process,
+the two pinned to different CPUs when the machine has two or more.
+"""
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -7,7 +10,14 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.machine import Pinning, children_pinned
+from bench.procfs import affinity
 from bench.servers import SERVERS, BenchError, RunningServer, running, spawn, stop
+
+SCENARIOS = ["http", "fanout", "rooms", "live", "idle"]
+# Servers that implement live queries (`@live`, `liveExecutions`, `bump`); the others skip the live scenario.
+LIVE_QUERY_SERVERS = frozenset({"livegql"})
+NO_LIVE_QUERIES = "no live queries"
 
 
 @dataclass(frozen=True)
@@ -20,13 +30,50 @@ class Sizes:
     paced_events: int
     rate: float
     connections: int
+    rooms: int
+    room_subscribers: int
+    room_events: int
+    live_clients: int
+    invalidations: int
+    live_interval: float
 
 
-DEFAULT = Sizes(32, 10.0, 2.0, 1000, 100, 20, 4.0, 3000)
-QUICK = Sizes(16, 3.0, 1.0, 200, 40, 10, 10.0, 500)
+DEFAULT = Sizes(
+    http_clients=32,
+    http_seconds=10.0,
+    http_warmup=2.0,
+    subscribers=1000,
+    events=200,
+    paced_events=20,
+    rate=4.0,
+    connections=5000,
+    rooms=100,
+    room_subscribers=1000,
+    room_events=2000,
+    live_clients=1000,
+    invalidations=100,
+    live_interval=0.0,
+)
+QUICK = Sizes(
+    http_clients=16,
+    http_seconds=2.0,
+    http_warmup=0.5,
+    subscribers=200,
+    events=40,
+    paced_events=10,
+    rate=20.0,
+    connections=1000,
+    rooms=20,
+    room_subscribers=200,
+    room_events=400,
+    live_clients=200,
+    invalidations=20,
+    live_interval=0.0,
+)
 
 
 def scenario_params(scenario: str, sizes: Sizes) -> dict[str, Any]:
+    """The load generator's parameters for `scenario` (the fields of its *Params dataclass)."""
     if scenario == "http":
         return {"clients": sizes.http_clients, "seconds": sizes.http_seconds, "warmup_seconds": sizes.http_warmup}
     if scenario == "fanout":
@@ -36,6 +83,10 @@ def scenario_params(scenario: str, sizes: Sizes) -> dict[str, Any]:
             "paced_events": sizes.paced_events,
             "rate": sizes.rate,
         }
+    if scenario == "rooms":
+        return {"subscribers": sizes.room_subscribers, "rooms": sizes.rooms, "events": sizes.room_events}
+    if scenario == "live":
+        return {"clients": sizes.live_clients, "invalidations": sizes.invalidations, "interval": sizes.live_interval}
     return {"connections": sizes.connections}
 
 
@@ -44,15 +95,19 @@ def load_timeout(scenario: str, sizes: Sizes) -> float:
     if scenario == "http":
         return sizes.http_warmup + sizes.http_seconds + 60
     if scenario == "fanout":
-        return 240 + sizes.paced_events / sizes.rate + sizes.subscribers / 50
-    return 60 + sizes.connections / 50
+        return 300 + sizes.paced_events / sizes.rate + sizes.subscribers / 50
+    if scenario == "rooms":
+        return 300 + sizes.room_subscribers / 50
+    if scenario == "live":
+        return 120 + sizes.live_clients / 50 + sizes.invalidations * (10 + sizes.live_interval)
+    return 120 + sizes.connections / 50
 
 
-def run_load(server: RunningServer, scenario: str, sizes: Sizes) -> dict[str, Any]:
-    """Drive `server` with `python -m bench.load`; return its JSON result."""
+def run_load(server: RunningServer, scenario: str, sizes: Sizes, cpus: tuple[int, ...] | None) -> dict[str, Any]:
+    """Drive `server` with `python -m bench.load`, pinned to `cpus`; return its JSON result."""
     argv = [sys.executable, "-m", "bench.load", scenario, "--port", str(server.port), "--pid", str(server.pid)]
     argv += ["--params", json.dumps(scenario_params(scenario, sizes))]
-    process = spawn(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = spawn(argv, cpus, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     limit = load_timeout(scenario, sizes)
     try:
         out, err = process.communicate(timeout=limit)
@@ -66,26 +121,38 @@ def run_load(server: RunningServer, scenario: str, sizes: Sizes) -> dict[str, An
     return result
 
 
-def run_one(name: str, scenario: str, sizes: Sizes) -> dict[str, Any]:
+def run_one(name: str, scenario: str, sizes: Sizes, pinning: Pinning) -> dict[str, Any]:
     """One server, one scenario; failures become an `error` entry instead of stopping the run."""
+    if scenario == "live" and name not in LIVE_QUERY_SERVERS:
+        return {"skipped": NO_LIVE_QUERIES}
     began = time.monotonic()
     try:
-        with running(SERVERS[name]) as server:
-            result = run_load(server, scenario, sizes)
+        with contextlib.ExitStack() as stack:
+            # Started while the orchestrator is pinned, the server inherits that affinity, in every thread.
+            with children_pinned(pinning.server_cpus):
+                server = stack.enter_context(running(SERVERS[name]))
+            server_cpus = affinity(server.pid)
+            result = run_load(server, scenario, sizes, pinning.load_cpus)
     except BenchError as error:
         return {"error": str(error), "elapsed_s": time.monotonic() - began}
     # Anything a server logs at warning level or above during a benchmark is worth a look.
-    return result | {"server_log": server.final_log, "elapsed_s": time.monotonic() - began}
+    extra = {"server_cpus": server_cpus, "server_log": server.final_log, "elapsed_s": time.monotonic() - began}
+    return result | extra
 
 
-def run_plan(servers: list[str], scenarios: list[str], sizes: Sizes) -> dict[str, dict[str, Any]]:
+def run_plan(servers: list[str], scenarios: list[str], sizes: Sizes, pinning: Pinning) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
         results[scenario] = {}
         for name in servers:
             print(f"[bench] {scenario} / {name} ...", file=sys.stderr, flush=True)
-            results[scenario][name] = outcome = run_one(name, scenario, sizes)
-            note = f"error: {outcome['error']}" if "error" in outcome else f"{outcome['elapsed_s']:.1f}s"
+            results[scenario][name] = outcome = run_one(name, scenario, sizes, pinning)
+            if "error" in outcome:
+                note = f"error: {outcome['error']}"
+            elif "skipped" in outcome:
+                note = f"skipped: {outcome['skipped']}"
+            else:
+                note = f"{outcome['elapsed_s']:.1f}s"
             print(f"[bench] {scenario} / {name}: {note}", file=sys.stderr, flush=True)
     return results
 

@@ -6,13 +6,15 @@ the kernel if the orchestrator dies without cleaning up (PR_SET_PDEATHSIG), so n
 
 import contextlib
 import ctypes
+import functools
+import os
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -34,9 +36,12 @@ class BenchError(Exception):
     """A server or the load generator failed; the run reports it and goes on with the next one."""
 
 
-def die_with_parent() -> None:
-    """preexec_fn for every child: SIGKILL it when the orchestrator exits, however it exits."""
+def die_with_parent(cpus: Collection[int] | None = None) -> None:
+    """preexec_fn for every child: SIGKILL it when the orchestrator exits, however it exits; pin it to `cpus`
+    (all its threads inherit that) when given."""
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,27 @@ def _node_missing() -> str | None:
     return None
 
 
+def _node_package_missing(package: str) -> Callable[[], str | None]:
+    def missing() -> str | None:
+        if (NODE_DIR / "node_modules" / package).is_dir():
+            return None
+        return f"bench/node/node_modules/{package} is missing: run `npm ci` in bench/node to include it"
+
+    return missing
+
+
 SERVERS: dict[str, ServerSpec] = {
     "livegql": ServerSpec("livegql", _uvicorn("bench.apps.livegql_app:app")),
     "strawberry": ServerSpec("strawberry", _uvicorn("bench.apps.strawberry_app:app")),
     "ariadne": ServerSpec("ariadne", _uvicorn("bench.apps.ariadne_app:app")),
     "node": ServerSpec("node", lambda fd: ["node", str(NODE_DIR / "server.mjs"), "--fd", str(fd)], _node_missing),
+    "mercurius": ServerSpec(
+        "mercurius",
+        lambda fd: ["node", str(NODE_DIR / "mercurius.mjs"), "--fd", str(fd)],
+        _node_package_missing("mercurius"),
+    ),
+    # The lower bound: no GraphQL, just the bytes and frames the load needs (see bench/apps/floor_app.py).
+    "floor": ServerSpec("floor", _uvicorn("bench.apps.floor_app:app")),
 }
 
 
@@ -81,10 +102,11 @@ class RunningServer:
         return self.log.read().splitlines()[-lines:]
 
 
-def spawn(argv: list[str], **options: Any) -> "subprocess.Popen[Any]":
-    """Start a child in its own session, killed if we die."""
+def spawn(argv: list[str], cpus: Collection[int] | None = None, **options: Any) -> "subprocess.Popen[Any]":
+    """Start a child in its own session, killed if we die, pinned to `cpus` if given (None: wherever we may run)."""
+    prepare = functools.partial(die_with_parent, cpus)
     # preexec_fn is unsafe only with threads running; the orchestrator never starts one.
-    return subprocess.Popen(argv, cwd=ROOT, start_new_session=True, preexec_fn=die_with_parent, **options)  # noqa: PLW1509
+    return subprocess.Popen(argv, cwd=ROOT, start_new_session=True, preexec_fn=prepare, **options)  # noqa: PLW1509
 
 
 def stop(process: "subprocess.Popen[Any]") -> None:

@@ -1,6 +1,12 @@
-"""The benchmark schema on livegql: SDL plus a resolver map, events through livegql's own PubSub."""
+"""The benchmark schema on livegql: SDL plus a resolver map, events through livegql's own PubSub.
+
+livegql alone also serves the live scenario's fields, on top of the shared SDL: `board` (watched with
+`query Board @live { board { id version stamp } }`), `liveExecutions` (how many times `board` ran) and
+`bump(stamp)`, which changes the board and invalidates `Query.board`.
+"""
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLResolveInfo
@@ -8,7 +14,24 @@ from graphql import GraphQLResolveInfo
 from bench.apps.common import SDL, Sequencer, make_items
 from livegql import LiveGQL, PubSub
 
+LIVE_SDL = """
+extend type Query { board: Board!, liveExecutions: Int! }
+type Board { id: ID!, version: Int!, stamp: String! }
+extend type Mutation { bump(stamp: String!): Int! }
+"""
 sequencer = Sequencer()
+
+
+@dataclass
+class Board:
+    """The live scenario's one resource: `stamp` is the driver's perf_counter_ns when it sent the last bump."""
+
+    version: int = 0
+    stamp: str = "0"
+    executions: int = 0  # of the `board` resolver: one per invalidation, however many clients watch
+
+
+board_state = Board()
 
 
 def hello(_: Any, __: GraphQLResolveInfo) -> str:
@@ -29,14 +52,30 @@ async def topic(_: Any, info: GraphQLResolveInfo, name: str) -> AsyncIterator[di
         yield event
 
 
+def board(_: Any, __: GraphQLResolveInfo) -> dict[str, Any]:
+    board_state.executions += 1
+    return {"id": "board", "version": board_state.version, "stamp": board_state.stamp}
+
+
+def live_executions(_: Any, __: GraphQLResolveInfo) -> int:
+    return board_state.executions
+
+
+async def bump(_: Any, info: GraphQLResolveInfo, stamp: str) -> int:
+    board_state.version += 1
+    board_state.stamp = stamp
+    await info.context["pubsub"].invalidate("Query.board")
+    return board_state.version
+
+
 # Protocol-level pings off, as the brief's comparison asks; transport-level pings stay each server's default.
 app = LiveGQL(
-    SDL,
+    SDL + LIVE_SDL,
     pubsub=PubSub(),
     keepalive_interval=None,
     resolvers={
-        "Query": {"hello": hello, "items": items},
-        "Mutation": {"publish": publish},
+        "Query": {"hello": hello, "items": items, "board": board, "liveExecutions": live_executions},
+        "Mutation": {"publish": publish, "bump": bump},
         "Subscription": {"topic": topic},
     },
 )

@@ -1,19 +1,35 @@
-"""`python -m bench.load SCENARIO --port P --pid PID --params JSON`: run one scenario, print its result as JSON."""
+"""`python -m bench.load SCENARIO --port P --pid PID --params JSON`: run one scenario, print its result as JSON.
+
+A scenario that ends with a ScenarioError prints `{"error": ...}` (and exits 0): the message is the report.
+"""
 
 import argparse
 import asyncio
+import os
 import resource
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
 import uvloop
 
-from bench.load.connections import ConnectionsParams, run_connections
-from bench.load.fanout import FanoutParams
-from bench.load.fanout_run import run_fanout
+from bench.load.errors import ScenarioError
+from bench.load.fanout import FanoutParams, run_fanout
 from bench.load.http_load import HTTPParams, run_http
+from bench.load.idle import IdleParams, run_idle
+from bench.load.live import LiveParams, run_live
+from bench.load.rooms import RoomsParams, run_rooms
+
+# Each scenario: its driver, called as driver(host, port, path, server_pid, params), and its parameters' type.
+Driver = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
+SCENARIOS: dict[str, tuple[Driver, type[Any]]] = {
+    "http": (run_http, HTTPParams),
+    "fanout": (run_fanout, FanoutParams),
+    "rooms": (run_rooms, RoomsParams),
+    "live": (run_live, LiveParams),
+    "idle": (run_idle, IdleParams),
+}
 
 
 def _raise_fd_limit() -> None:
@@ -23,19 +39,18 @@ def _raise_fd_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _scenario(args: argparse.Namespace) -> Coroutine[Any, Any, dict[str, Any]]:
-    params = orjson.loads(args.params)
-    where = (args.host, args.port, args.path, args.pid)
-    if args.scenario == "http":
-        return run_http(*where, HTTPParams(**params))
-    if args.scenario == "fanout":
-        return run_fanout(*where, FanoutParams(**params))
-    return run_connections(*where, ConnectionsParams(**params))
+async def _run(args: argparse.Namespace) -> dict[str, Any]:
+    driver, params = SCENARIOS[args.scenario]
+    try:
+        result = await driver(args.host, args.port, args.path, args.pid, params(**orjson.loads(args.params)))
+    except ScenarioError as error:
+        result = {"error": str(error)}
+    return result | {"client_cpus": sorted(os.sched_getaffinity(0))}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
-    parser.add_argument("scenario", choices=["http", "fanout", "connections"])
+    parser.add_argument("scenario", choices=list(SCENARIOS))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", default="/graphql")
@@ -45,7 +60,7 @@ def main() -> None:
     _raise_fd_limit()
     # uvloop keeps the client cheap, so the server (not the load generator) is what gets measured.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        result = runner.run(_scenario(args))
+        result = runner.run(_run(args))
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

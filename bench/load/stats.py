@@ -49,3 +49,8 @@ class CpuWindow:
             "server_cpu_pct": 100 * server / wall if wall > 0 else None,
             "client_cpu_pct": 100 * client / wall if wall > 0 else None,
         }
+
+
+def server_cpu_us_per(usage: dict[str, Any], units: int) -> float | None:
+    """The server's CPU time in a window, in microseconds per unit of work done in it (a delivery, a client)."""
+    return usage["server_cpu_s"] * 1e6 / units if units > 0 else None

@@ -30,7 +30,7 @@ class Settings:
     """Seconds allowed for writing a Close to a peer that stopped reading before the socket is dropped."""
     live_coalesce_window: float = 0.05
     """Seconds a live query waits after an invalidation, so a burst of them causes one re-execution."""
-    live_max_executions_per_second: float = 10.0
+    live_max_executions_per_second: float = 20.0
     """Cap on re-executions per second of one live query (shared by everyone watching it)."""
 
     def __post_init__(self) -> None:

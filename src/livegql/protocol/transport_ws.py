@@ -203,6 +203,12 @@ class ServerProtocol:
         self._outputs.append(next_frame(id_json, payload_json))
         return True
 
+    def next_frame(self, id: str, payload_json: str) -> str | None:
+        """The hot path's `send_next`: the Next frame returned for the caller to write now (nothing is queued
+        here), or None if the id is not active. Only valid while nothing else waits in `data_to_send()`."""
+        id_json = self._ids.get(id)
+        return None if id_json is None else next_frame(id_json, payload_json)
+
     def send_error(self, id: str, errors_json: str) -> bool:
         """Queue an Error (already-encoded GraphQL errors) and end the id ("Error": no Complete follows)."""
         id_json = self._ids.pop(id, None)

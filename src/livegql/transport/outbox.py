@@ -56,6 +56,15 @@ class Outbox:
                 self._frames.extend(frames[index + 1 :])
                 return
 
+    def append(self, frame: Output) -> None:
+        """One frame: `extend` without the list, for the fan-out's hot path."""
+        if self._finished:
+            return
+        if self._writer is not None or self._frames:
+            self._frames.append(frame)
+        else:
+            self._write_eagerly(frame)
+
     def discard_pending(self) -> None:
         """Forget every queued frame (the peer will never read them)."""
         self._frames.clear()

@@ -22,10 +22,13 @@ class SubscriptionSink:
 
     def push(self, payload_json: str) -> None:
         connection = self.connection
-        if connection.outbox.full:
+        outbox = connection.outbox
+        if outbox.full:
             connection.close_slow_consumer()
-        elif connection.machine.send_next(self.id, payload_json):
-            connection.flush()
+            return
+        frame = connection.machine.next_frame(self.id, payload_json)
+        if frame is not None:
+            outbox.append(frame)
 
     def fail(self, errors_json: str) -> None:
         self.connection.end_operation(self.id, errors_json)

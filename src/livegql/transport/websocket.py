@@ -6,6 +6,7 @@ only while the server pushes back. An idle subscribed connection is one parked c
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from starlette.types import Send
@@ -125,11 +126,11 @@ class WebSocketConnection:
         text: str | None = message.get("text")
         return text if text is not None else message.get("bytes") or b""
 
-    async def _write(self, frame: Output) -> None:
+    def _write(self, frame: Output) -> Coroutine[Any, Any, None]:
+        # A plain function returning the send coroutine itself: no wrapper coroutine per frame.
         if isinstance(frame, Close):
-            await self.websocket.close(frame.code, frame.reason)
-        else:
-            await self._send({"type": "websocket.send", "text": frame})
+            return self.websocket.close(frame.code, frame.reason)
+        return self._send({"type": "websocket.send", "text": frame})  # type: ignore[return-value]
 
     def _finished(self) -> None:
         """The outbox wrote the Close, or found the peer gone: stop reading, end the connection."""
