@@ -28,8 +28,13 @@ class KeyCollector:
         if parent is self._query_type:
             self.keys.add(f"{parent.name}.{info.field_name}")
         value = next_(root, info, **args)
-        if info.field_name == _ID and parent.fields[_ID].resolve is not None and not inspect.isawaitable(value):
-            self.keys.add(f"{parent.name}:{value}")  # an id only a custom resolver knows
+        if info.field_name == _ID:
+            # Here the parent's concrete type is known, even below an interface or a union.
+            if inspect.isawaitable(value):
+                return self._after_id(value, parent.name)
+            if value is not None:
+                self.keys.add(f"{parent.name}:{value}")
+            return value
         target = get_named_type(info.return_type)
         if isinstance(target, GraphQLObjectType) and _ID in target.fields:
             if inspect.isawaitable(value):
@@ -42,6 +47,12 @@ class KeyCollector:
         self._record(value, target)
         return value
 
+    async def _after_id(self, pending: Awaitable[Any], type_name: str) -> Any:
+        value = await pending
+        if value is not None:
+            self.keys.add(f"{type_name}:{value}")
+        return value
+
     def _record(self, value: Any, target: GraphQLObjectType) -> None:
         if value is None:
             return
@@ -49,7 +60,7 @@ class KeyCollector:
             for item in value:
                 self._record(item, target)
             return
-        # The concrete type of an interface or union member is not known here; the named type is.
+        # Catches objects whose `id` was not selected; for interfaces and unions only a selected `id` is keyed.
         identifier = _id_of(value, target.fields[_ID])
         if identifier is not None:
             self.keys.add(f"{target.name}:{identifier}")

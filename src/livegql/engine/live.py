@@ -148,16 +148,17 @@ class LiveQueryHub:
         try:
             collector = KeyCollector(self._executor.schema, keys)
             result = await self._executor.execute(query.prepared, query.variables, context, middleware=[collector])
+            payload = self._encoder.encode_result(result)
         except asyncio.CancelledError:
             raise
         except Exception as error:
+            # A bug below graphql-core's error handling, or a value no JSON encoder takes: the watchers are told.
             logger.exception("Live query execution failed")
             self._fail(query, self._encoder.encode_errors([GraphQLError(str(error), original_error=error)]))
             return
         query.task = None
         seen, query.seen = query.seen, None
         self._reindex(query, frozenset(keys))
-        payload = self._encoder.encode_result(result)
         if query.revision is None or payload != query.revision.full:
             query.revision = Revision.after(query.revision, payload, result.data, bool(result.errors))
             for sink in tuple(query.members.values()):

@@ -60,6 +60,16 @@ def is_live(operation: OperationDefinitionNode, variables: Mapping[str, Any] | N
             if isinstance(value, BooleanValueNode):
                 return value.value
             if isinstance(value, VariableNode):
-                return bool((variables or {}).get(value.name.value, True))
+                return _boolean_variable(operation, value.name.value, variables)
         return True
     return False
+
+
+def _boolean_variable(operation: OperationDefinitionNode, name: str, variables: Mapping[str, Any] | None) -> bool:
+    """The variable's value, else its declared default, else true: an unset `if` takes the argument's default."""
+    if variables is not None and name in variables:
+        return bool(variables[name])
+    for definition in operation.variable_definitions or ():
+        if definition.variable.name.value == name and isinstance(definition.default_value, BooleanValueNode):
+            return definition.default_value.value
+    return True

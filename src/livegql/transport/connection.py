@@ -116,6 +116,10 @@ class OperationRunner:
             return PUBLIC
         headers = self._connection.websocket.headers
         identity = {key: value for key, value in context.items() if key not in _NOT_IDENTITY}
+        params = identity.get("connection_params")
+        if isinstance(params, Mapping) and PATCHES_PARAM in params:
+            # How a client wants updates delivered says nothing about who it is.
+            identity["connection_params"] = {k: v for k, v in params.items() if k != PATCHES_PARAM}
         credentials = [headers.get(name) for name in _CREDENTIAL_HEADERS]
         return identity_sharing_key(identity, credentials)
 
