@@ -4,6 +4,7 @@ Follows the GraphQL-over-HTTP spec: `application/graphql-response+json` uses 4xx
 legacy `application/json` answers every well-formed GraphQL request with 200.
 """
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,7 +76,17 @@ def not_acceptable() -> BadRequest:
     return BadRequest(HTTPStatus.NOT_ACCEPTABLE, "Accept must allow " + " or ".join(MediaType))
 
 
+_CACHED_ACCEPT_CHARS = 256  # a client sends the same few Accept values; an odd long one is not cached
+
+
 def negotiate(accept: str | None) -> MediaType | None:
+    """The response media type for an Accept header (see `_negotiate`); memoised, as every request asks."""
+    if accept is not None and len(accept) <= _CACHED_ACCEPT_CHARS:
+        return _negotiate_cached(accept)
+    return _negotiate(accept)
+
+
+def _negotiate(accept: str | None) -> MediaType | None:
     """Pick the response media type from an Accept header; None means nothing acceptable (406).
 
     A missing header means application/json (the spec's legacy rule). The most specific matching range
@@ -98,6 +109,9 @@ def negotiate(accept: str | None) -> MediaType | None:
         if best_key is None or key > best_key:
             best, best_key = media, key
     return best
+
+
+_negotiate_cached = functools.lru_cache(maxsize=64)(_negotiate)
 
 
 def _parse_accept(accept: str) -> list[tuple[str, str, float]]:

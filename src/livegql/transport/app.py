@@ -77,10 +77,9 @@ class LiveGQL:
             subscriptions=self.subscriptions,
             live=self.live,
         )
+        self._http = HTTPEndpoint(self.runtime)
         self._router = Starlette(
-            routes=[
-                Route(self.settings.path, HTTPEndpoint(self.runtime), methods=None),
-            ],
+            routes=[Route(self.settings.path, self._http, methods=None)],
             lifespan=self._lifespan,
         )
 
@@ -102,11 +101,16 @@ class LiveGQL:
             await self.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket" and _route_path(scope) == self.settings.path:
-            # Straight to the endpoint: a router dispatch per socket costs memory for the connection's life.
+        # The GraphQL path goes straight to its endpoint: Starlette's middleware and router cost more than a
+        # small query's execution, and a dispatch per socket would hold memory for the connection's life.
+        # The router serves the rest: the ASGI lifespan and 404s.
+        kind = scope["type"]
+        if kind == "http" and _route_path(scope) == self.settings.path:
+            await self._http(scope, receive, send)
+        elif kind == "websocket" and _route_path(scope) == self.settings.path:
             await serve_websocket(WebSocket(scope, receive, send), self.runtime, send)
-            return
-        await self._router(scope, receive, send)
+        else:
+            await self._router(scope, receive, send)
 
 
 def _route_path(scope: Scope) -> str:
