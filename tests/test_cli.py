@@ -7,13 +7,15 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from livegql.client import HTTPClient
 from livegql.core import json
+from livegql.demo import create_app
 from tests.client.support import closed_port, publish, wait_for_subscribers
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, serve
 
 LIMIT = 20.0  # a subprocess starts a fresh interpreter; generous but bounded
 
@@ -221,10 +223,48 @@ async def test_demo_prints_commands_that_work(tmp_path: Path) -> None:
         assert json.loads(sent.stdout)["data"]["send"]["id"]
         history = await livegql("query", f"ws://{base}", "{ messages { author text } }")
         assert json.loads(history.stdout) == {"data": {"messages": [{"author": "ann", "text": "hi"}]}}
+        live = shlex.split((await read_line(process)).removeprefix("live:"))
+        assert live[:3] == ["livegql", "subscribe", f"ws://{base}"]
+        assert "@live" in live[3]
+        watcher = await start(*live[1:])
+        try:
+            assert json.loads(await read_line(watcher)) == history_of(("ann", "hi"))
+        finally:
+            assert (await interrupt(watcher)).code == 0
     finally:
         finished = await interrupt(process)
     assert finished.code == 0
     assert "Traceback" not in finished.stderr
+
+
+SEND_TO_CLI = 'mutation($author: String!, $text: String!) { send(room: "cli", author: $author, text: $text) { id } }'
+
+
+def history_of(*messages: tuple[str, str]) -> dict[str, Any]:
+    return {"data": {"messages": [{"author": author, "text": text} for author, text in messages]}}
+
+
+async def test_subscribe_prints_each_result_of_a_live_query(tmp_path: Path) -> None:
+    query = 'query @live { messages(room: "cli", last: 2) { author text } }'
+    printed: list[Any] = []
+    with serve(create_app(str(tmp_path / "chat.db"))) as demo:
+        process = await start("subscribe", demo.http_url, query)  # a query, not a subscription: still a stream
+        try:
+            # The first line is the current result; once it is out, the server watches the room for the query.
+            printed.append(json.loads(await read_line(process)))
+            async with HTTPClient(demo.http_url) as http:
+                for author, text in [("ann", "one"), ("bob", "two"), ("cy", "three")]:
+                    await http.execute(SEND_TO_CLI, {"author": author, "text": text})
+                    printed.append(json.loads(await read_line(process)))  # each update before the next send
+        finally:
+            finished = await interrupt(process)
+    assert (finished.code, finished.stderr, finished.stdout) == (0, "", "")
+    assert printed == [
+        history_of(),
+        history_of(("ann", "one")),
+        history_of(("ann", "one"), ("bob", "two")),
+        history_of(("bob", "two"), ("cy", "three")),  # `last: 2`: the window slid
+    ]
 
 
 async def test_demo_with_an_unusable_database_exits_1(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The `livegql` command: serve an app or the demo, run one operation, or print a subscription's events."""
+"""The `livegql` command: serve an app or the demo, run one operation, or print a subscription's (or a live
+query's) results."""
 
 import argparse
 import asyncio
@@ -23,6 +24,7 @@ from livegql.transport import LiveGQL
 _TARGET_ENV = "LIVEGQL_SERVE_TARGET"  # how `serve --reload` hands MODULE:ATTR to uvicorn's worker process
 _WATCH = "subscription { messages { author text } }"
 _POST = 'mutation { send(author: "ann", text: "hi") { id } }'
+_LIVE = "query @live { messages(last: 5) { author text } }"
 
 
 class ExitCode(IntEnum):
@@ -75,9 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("query", metavar="QUERY")
     _add_variables(query)
     query.set_defaults(run=_query)
-    subscribe = commands.add_parser("subscribe", help="print each event as one JSON line until Ctrl-C")
+    subscribe = commands.add_parser(
+        "subscribe", help="print each event (or each result of a `query @live`) as one JSON line until Ctrl-C"
+    )
     subscribe.add_argument("url", metavar="URL", help="ws(s):// (http(s):// is converted)")
-    subscribe.add_argument("query", metavar="SUBSCRIPTION")
+    subscribe.add_argument("query", metavar="SUBSCRIPTION", help="a subscription, or a query marked @live")
     _add_variables(subscribe)
     subscribe.set_defaults(run=_subscribe)
     return parser
@@ -155,7 +159,8 @@ def _demo(args: argparse.Namespace) -> ExitCode:
     address = _address(listener)
     print(f"livegql demo: chat stored in {path}")
     print(f"watch:  livegql subscribe ws://{address}/graphql '{_WATCH}'")
-    print(f"post:   livegql query http://{address}/graphql '{_POST}'", flush=True)
+    print(f"post:   livegql query http://{address}/graphql '{_POST}'")
+    print(f"live:   livegql subscribe ws://{address}/graphql '{_LIVE}'", flush=True)
     _run(app, listener)
     return ExitCode.OK
 

@@ -42,7 +42,8 @@ def create_app(db_path: str | None = None, *, pubsub: PubSub | None = None) -> L
     The database is `db_path`, else the file named by the LIVEGQL_DEMO_DB environment variable, else
     `DEFAULT_DB_PATH` (see `resolve_db_path`); ":memory:" keeps nothing. The file and its directory are
     created on first use. Messages of room R are published on `pubsub` (a new in-memory one by default)
-    under the topic "chat:R", so application code can inject or observe them too.
+    under the topic "chat:R", so application code can inject or observe them too; each send also
+    invalidates the live-query keys "Room:R" and "Query.rooms", so live histories and room lists refresh.
     """
     store = ChatStore(resolve_db_path(db_path))
     return LiveGQL(SDL, resolvers=make_resolvers(store), pubsub=pubsub)

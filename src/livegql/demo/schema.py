@@ -1,4 +1,8 @@
-"""The chat demo's GraphQL schema (SDL) and its resolvers over a `ChatStore` and the app's `PubSub`."""
+"""The chat demo's GraphQL schema (SDL) and its resolvers over a `ChatStore` and the app's `PubSub`.
+
+Every send publishes the message on the room's topic (for `subscription { messages }`) and invalidates the
+room's resource key (for `query @live { messages }`) and the `rooms` query's (for `query @live { rooms }`).
+"""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
@@ -6,7 +10,7 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 
-from livegql import PubSub
+from livegql import PubSub, add_resource_keys
 from livegql.demo.store import ChatStore, Message, Room
 from livegql.demo.validation import check_author, check_last, check_room, check_text
 
@@ -31,7 +35,7 @@ type Room {
 type Query {
   "Rooms that have messages, plus the default room `general`, by name."
   rooms: [Room!]!
-  "The last `last` (1-500) messages of `room`, oldest first."
+  "The last `last` (1-500) messages of `room`, oldest first; with `query @live` it updates on every send to `room`."
   messages(room: String! = "general", last: Int = 20): [Message!]!
 }
 
@@ -52,6 +56,15 @@ def room_topic(room: str) -> str:
     return f"chat:{room}"
 
 
+ROOMS_KEY = "Query.rooms"
+"""The automatic resource key of the `rooms` query, which a send changes (a count, maybe a new room)."""
+
+
+def room_key(room: str) -> str:
+    """The live-query resource key of a room's history: invalidated by every message sent to the room."""
+    return f"Room:{room}"
+
+
 def make_resolvers(store: ChatStore) -> dict[str, dict[str, Callable[..., Any]]]:
     """The resolver map for `SDL`, reading and writing `store`, publishing on `info.context["pubsub"]`."""
     # Held from the INSERT until the publish, so live subscribers see a room's messages in id order,
@@ -65,8 +78,11 @@ def make_resolvers(store: ChatStore) -> dict[str, dict[str, Callable[..., Any]]]
             found.sort(key=lambda room: room["name"])
         return found
 
-    async def messages(_: Any, __: GraphQLResolveInfo, room: str, last: int | None) -> list[Message]:
-        return await store.recent(check_room(room), check_last(last))
+    async def messages(_: Any, info: GraphQLResolveInfo, room: str, last: int | None) -> list[Message]:
+        room, count = check_room(room), check_last(last)
+        # A live history (`query @live { messages(...) }`) is re-run when its room's key is invalidated.
+        add_resource_keys(info, room_key(room))
+        return await store.recent(room, count)
 
     async def send(_: Any, info: GraphQLResolveInfo, room: str, author: str, text: str) -> Message:
         room, author, text = check_room(room), check_author(author), check_text(text)
@@ -74,6 +90,8 @@ def make_resolvers(store: ChatStore) -> dict[str, dict[str, Callable[..., Any]]]
         async with send_order:
             message = await store.add(room, author, text)
             await pubsub.publish(room_topic(room), message)
+            # Live histories of this room (only) re-run, and so do live room lists (a count changed).
+            await pubsub.invalidate(room_key(room), ROOMS_KEY)
         return message
 
     def watch(_: Any, info: GraphQLResolveInfo, room: str) -> AsyncIterator[Message]:

@@ -36,14 +36,19 @@ def operation_key(prepared: PreparedOperation, variables: Mapping[str, Any] | No
 def identity_sharing_key(*parts: Any) -> Hashable:
     """A key equal for two connections exactly when what identifies them is equal.
 
-    `parts` are what the app's hooks returned plus the credentials the client sent. Anything that cannot be
-    compared by value (an arbitrary object) makes the key unique to this connection: it then shares nothing,
-    which is slower but never shows one user another user's data.
+    `parts` are what the app's hooks returned plus the credentials the client sent. JSON values compare by
+    value; any other object (a database pool, a user record) by identity: connections holding the very same
+    object may share, a per-connection object shares with nobody. The connection's context keeps the object
+    alive while the key is in use, so its id cannot be reused by another object meanwhile.
     """
     try:
-        return ("identity", orjson.dumps(parts, option=orjson.OPT_SORT_KEYS))
-    except TypeError:
+        return ("identity", orjson.dumps(parts, option=orjson.OPT_SORT_KEYS, default=_by_identity))
+    except TypeError:  # e.g. a dict with non-string keys
         return ("connection", object())
+
+
+def _by_identity(value: Any) -> str:
+    return f"<{type(value).__module__}.{type(value).__qualname__} at {id(value):#x}>"
 
 
 def is_live(operation: OperationDefinitionNode, variables: Mapping[str, Any] | None) -> bool:

@@ -19,7 +19,7 @@ from livegql.protocol import (
     SubscribeReceived,
 )
 from livegql.protocol.transport_ws import State
-from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await
+from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await, static_context
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
 if TYPE_CHECKING:
@@ -55,7 +55,15 @@ class OperationRunner:
         assert self.group is not None
         for event in events:
             if isinstance(event, ConnectionInitReceived):
-                self._init_task = self.group.create_task(self._initialise(event.payload or {}))
+                params = event.payload or {}
+                if self._runtime.on_connect is None and not callable(self._runtime.context):
+                    # No hook can say no or await anything: acknowledge now, without a task per connection.
+                    runtime = self._runtime
+                    request = self._connection.websocket
+                    context = static_context(runtime.pubsub, request, runtime.context, connection_params=params)
+                    self._conclude(True, "", context, params)
+                else:
+                    self._init_task = self.group.create_task(self._initialise(params))
             elif isinstance(event, SubscribeReceived):
                 self._subscribe(event.id, event.payload)
             elif isinstance(event, CompleteReceived):
@@ -77,6 +85,9 @@ class OperationRunner:
 
     async def _initialise(self, params: dict[str, Any]) -> None:
         verdict, reason, context = await self._authorise(params)
+        self._conclude(verdict, reason, context, params)
+
+    def _conclude(self, verdict: OnConnectResult, reason: str, context: ContextValue, params: dict[str, Any]) -> None:
         if self._machine.state is not State.INITIALISING:
             return  # closed (timeout, 4429) while the hook ran
         if verdict is False:

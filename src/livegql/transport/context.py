@@ -25,6 +25,14 @@ async def maybe_await(value: Any) -> Any:
     return value
 
 
+def static_context(pubsub: PubSub, request: HTTPConnection, factory: ContextFactory, **extra: Any) -> ContextValue:
+    """`build_context` without an await, for a factory that is not callable (None or a mapping)."""
+    context: ContextValue = {"pubsub": pubsub, "request": request, **extra}
+    if isinstance(factory, Mapping):
+        context.update(factory)
+    return context
+
+
 async def build_context(pubsub: PubSub, request: HTTPConnection, factory: ContextFactory, **extra: Any) -> ContextValue:
     """The base context: `pubsub`, `request` (a Starlette Request or WebSocket), then the app's own keys."""
     context: ContextValue = {"pubsub": pubsub, "request": request, **extra}
