@@ -21,8 +21,8 @@ from bench.servers import BENCH, ROOT, SERVERS
 
 SIZE_FLAGS: dict[str, tuple[type, str]] = {
     "http_clients": (int, "concurrent keep-alive HTTP clients"),
-    "http_seconds": (float, "measured seconds of the http scenario"),
-    "http_warmup": (float, "unmeasured warm-up seconds before them"),
+    "http_seconds": (float, "measured seconds of each query of the http scenario ({ hello }, then items)"),
+    "http_warmup": (float, "unmeasured warm-up seconds before each query's measured ones"),
     "subscribers": (int, "WebSocket subscribers of one topic in the fanout scenario"),
     "events": (int, "events of the fanout burst (each published once the previous one is acknowledged)"),
     "paced_events": (int, "events of the paced fanout phase (0 skips it)"),

@@ -26,7 +26,16 @@ PYTHON_PACKAGES = [
     "websockets",
     "orjson",
 ]
-NODE_PACKAGES = ["graphql", "graphql-ws", "ws", "mercurius", "fastify"]
+NODE_PACKAGES = [
+    "graphql",
+    "graphql-ws",
+    "ws",
+    "mercurius",
+    "fastify",
+    "graphql-yoga",
+    "@envelop/live-query",
+    "@n1ru4l/in-memory-live-query-store",
+]
 
 
 @dataclass(frozen=True)

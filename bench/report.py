@@ -5,6 +5,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.load.http_load import QUERIES
+
 BASELINE = "livegql"
 FLOOR = "floor"  # the raw-ASGI server that does no GraphQL: the lower bound of the Python servers' cost
 CLIENT_BOUND_PCT = 90.0
@@ -80,14 +82,22 @@ def _completeness(phase: tuple[str, ...]) -> list[Column]:
 
 CPU_PER_DELIVERY = "server CPU µs/delivery"
 CPU_PER_CLIENT = "connect+subscribe CPU µs/client"
-HTTP = [
-    Column("req/s", ("requests_per_s",), ratio=True),
-    Column("p50 ms", ("latency", "p50_ms"), 2, ratio=True),
-    Column("p99 ms", ("latency", "p99_ms"), 2, ratio=True),
-    Column("errors", ("errors",)),
-    Column("server CPU %", ("cpu", "server_cpu_pct")),
-    Column("client CPU %", ("cpu", "client_cpu_pct")),
-]
+
+
+def _http(query: str) -> list[Column]:
+    """The http scenario's columns for one of its queries (bench/load/http_load.py measures each in turn)."""
+    at = ("queries", query)
+    return [
+        Column("req/s", (*at, "requests_per_s"), ratio=True, floor=True),
+        Column("p50 ms", (*at, "latency", "p50_ms"), 2, ratio=True),
+        Column("p99 ms", (*at, "latency", "p99_ms"), 2, ratio=True),
+        Column("errors", (*at, "errors")),
+        Column("server CPU %", (*at, "cpu", "server_cpu_pct")),
+        Column("client CPU %", (*at, "cpu", "client_cpu_pct")),
+    ]
+
+
+HTTP_QUERIES = {name: text for name, (text, _) in QUERIES.items()}
 FANOUT_BURST = [
     Column("deliveries/s", ("burst", "deliveries_per_s"), ratio=True, floor=True),
     Column("p50 ms", ("burst", "latency", "p50_ms"), 1),
@@ -139,7 +149,10 @@ IDLE = [
 
 Section = tuple[str, str, list[Column], Callable[[dict[str, Any]], str]]
 SECTIONS: list[Section] = [
-    ("http", "http: POST `{ items(n: 20) { id name price } }`", HTTP, lambda s: f"{s['http_clients']} clients"),
+    *[
+        ("http", f"http: POST `{text}`", _http(query), lambda s: f"{s['http_clients']} clients")
+        for query, text in HTTP_QUERIES.items()
+    ],
     ("fanout", "fanout, burst (as fast as acked)", FANOUT_BURST, lambda s: f"{s['subscribers']} x {s['events']}"),
     ("fanout", "fanout, paced", FANOUT_PACED, lambda s: f"{s['subscribers']} x {s['paced_events']} @ {s['rate']}/s"),
     (
@@ -194,7 +207,13 @@ def notes_for(document: dict[str, Any]) -> list[str]:
     return notes
 
 
-CPU_WINDOWS = [("cpu",), ("burst", "cpu"), ("paced", "cpu"), ("setup", "connect_cpu"), ("setup", "subscribe_cpu")]
+CPU_WINDOWS = [
+    *(("queries", query, "cpu") for query in HTTP_QUERIES),
+    ("burst", "cpu"),
+    ("paced", "cpu"),
+    ("setup", "connect_cpu"),
+    ("setup", "subscribe_cpu"),
+]
 
 
 def _result_notes(where: str, result: dict[str, Any]) -> list[str]:

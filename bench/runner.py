@@ -10,13 +10,14 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bench.load.http_load import QUERIES as HTTP_QUERIES
 from bench.machine import Pinning, children_pinned
 from bench.procfs import affinity
 from bench.servers import SERVERS, BenchError, RunningServer, running, spawn, stop
 
 SCENARIOS = ["http", "fanout", "rooms", "live", "idle"]
 # Servers that implement live queries (`@live`, `liveExecutions`, `bump`); the others skip the live scenario.
-LIVE_QUERY_SERVERS = frozenset({"livegql"})
+LIVE_QUERY_SERVERS = frozenset({"livegql", "yoga"})
 NO_LIVE_QUERIES = "no live queries"
 
 
@@ -93,7 +94,7 @@ def scenario_params(scenario: str, sizes: Sizes) -> dict[str, Any]:
 def load_timeout(scenario: str, sizes: Sizes) -> float:
     """A hard limit for the load generator: generous, but a hang never blocks the run."""
     if scenario == "http":
-        return sizes.http_warmup + sizes.http_seconds + 60
+        return len(HTTP_QUERIES) * (sizes.http_warmup + sizes.http_seconds) + 60
     if scenario == "fanout":
         return 300 + sizes.paced_events / sizes.rate + sizes.subscribers / 50
     if scenario == "rooms":

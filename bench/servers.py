@@ -80,6 +80,11 @@ SERVERS: dict[str, ServerSpec] = {
         lambda fd: ["node", str(NODE_DIR / "mercurius.mjs"), "--fd", str(fd)],
         _node_package_missing("mercurius"),
     ),
+    "yoga": ServerSpec(
+        "yoga",
+        lambda fd: ["node", str(NODE_DIR / "yoga.mjs"), "--fd", str(fd)],
+        _node_package_missing("graphql-yoga"),
+    ),
     # The lower bound: no GraphQL, just the bytes and frames the load needs (see bench/apps/floor_app.py).
     "floor": ServerSpec("floor", _uvicorn("bench.apps.floor_app:app")),
 }

@@ -1,8 +1,8 @@
 """The benchmark schema on livegql: SDL plus a resolver map, events through livegql's own PubSub.
 
-livegql alone also serves the live scenario's fields, on top of the shared SDL: `board` (watched with
-`query Board @live { board { id version stamp } }`), `liveExecutions` (how many times `board` ran) and
-`bump(stamp)`, which changes the board and invalidates `Query.board`.
+Of the Python servers, livegql alone also serves the live scenario's fields, on top of the shared SDL (as does
+bench/node/yoga.mjs): `board` (watched with `query Board @live { board { id version stamp } }`), `liveExecutions`
+(how many times `board` ran) and `bump(stamp)`, which changes the board and invalidates `Query.board`.
 """
 
 from collections.abc import AsyncIterator

@@ -1,4 +1,5 @@
-"""Scenario `http`: N keep-alive clients POST the items query back to back; requests/s and latency."""
+"""Scenario `http`: N keep-alive clients POST one query back to back; requests/s and latency, for each of the
+measured queries in turn (the small `{ hello }`, then the items list), each with its own warm-up."""
 
 import asyncio
 import time
@@ -11,25 +12,30 @@ from bench.apps.common import make_items
 from bench.load.http1 import HTTPConnection, connect_http, encode_post
 from bench.load.stats import CpuWindow, latency_summary
 
-QUERY = "{ items(n: 20) { id name price } }"
+# name -> (query text, the one correct answer); measured in this order, at the same concurrency.
+QUERIES: dict[str, tuple[str, dict[str, Any]]] = {
+    "hello": ("{ hello }", {"data": {"hello": "world"}}),
+    "items": ("{ items(n: 20) { id name price } }", {"data": {"items": make_items(20)}}),
+}
 
 
 @dataclass
 class HTTPParams:
     clients: int
-    seconds: float
-    warmup_seconds: float
+    seconds: float  # measured, per query
+    warmup_seconds: float  # unmeasured, before each query's measured window
 
 
 class Counters:
-    """What the workers share: the measuring window, samples and problems."""
+    """What the workers of one query share: the measuring window, samples and problems."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: dict[str, Any]) -> None:
         self.window: tuple[int, int] | None = None  # perf_counter_ns bounds once measuring starts
         self.stop = False
         self.latencies: list[int] = []
         self.errors = 0
         self.error_examples: list[str] = []
+        self.expected = expected
         self.expected_body: bytes | None = None
 
     def problem(self, text: str) -> None:
@@ -43,7 +49,7 @@ def _check(counters: Counters, status: int, body: bytes) -> None:
         counters.problem(f"status {status}: {body[:200]!r}")
     elif counters.expected_body is None:
         # Validate the first answer in full; later ones must be byte-identical (the result never changes).
-        if orjson.loads(body) != {"data": {"items": make_items(20)}}:
+        if orjson.loads(body) != counters.expected:
             counters.problem(f"wrong result: {body[:200]!r}")
         else:
             counters.expected_body = body
@@ -71,9 +77,10 @@ async def _worker(host: str, port: int, raw: bytes, counters: Counters) -> None:
         connection.close()
 
 
-async def run_http(host: str, port: int, path: str, pid: int, params: HTTPParams) -> dict[str, Any]:
-    raw = encode_post(host, port, path, orjson.dumps({"query": QUERY}))
-    counters = Counters()
+async def _measure(host: str, port: int, path: str, name: str, *, pid: int, params: HTTPParams) -> dict[str, Any]:
+    text, expected = QUERIES[name]
+    raw = encode_post(host, port, path, orjson.dumps({"query": text}))
+    counters = Counters(expected)
     cpu = CpuWindow(pid)
     async with asyncio.TaskGroup() as group:
         for _ in range(params.clients):
@@ -86,12 +93,24 @@ async def run_http(host: str, port: int, path: str, pid: int, params: HTTPParams
         usage = cpu.stop()
         counters.stop = True
     return {
-        "clients": params.clients,
-        "seconds": params.seconds,
+        "query": text,
         "requests": len(counters.latencies),
         "requests_per_s": len(counters.latencies) / params.seconds,
         "latency": latency_summary(counters.latencies),
         "errors": counters.errors,
         "error_examples": counters.error_examples,
         "cpu": usage,
+    }
+
+
+async def run_http(host: str, port: int, path: str, pid: int, params: HTTPParams) -> dict[str, Any]:
+    queries = {}
+    for name in QUERIES:
+        queries[name] = await _measure(host, port, path, name, pid=pid, params=params)
+    return {
+        "clients": params.clients,
+        "seconds": params.seconds,
+        "queries": queries,
+        "errors": sum(result["errors"] for result in queries.values()),
+        "error_examples": [f"{name}: {text}" for name, result in queries.items() for text in result["error_examples"]],
     }

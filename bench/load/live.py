@@ -4,7 +4,8 @@ Each round sends one `bump` mutation (which changes the board and invalidates `Q
 every client has the new version, so the server's 50 ms coalescing window never merges two rounds. Measured:
 bump-to-receipt latency, server CPU per delivered result (over exactly the rounds), and how many times the
 server executed `board` per invalidation (its own counter, `liveExecutions`): 1.0 means one execution however
-many clients watch. Only livegql implements this; the runner reports the other servers as skipped.
+many clients watch. livegql and Yoga (bench/node/yoga.mjs) implement this; the runner reports the other servers as
+skipped.
 """
 
 import asyncio

@@ -52,6 +52,8 @@ class Outbox:
             self._frames.extend(frames)
             return
         for index, frame in enumerate(frames):
+            if self._finished:
+                return  # a Close went out, or the peer is gone: nothing more is written
             if not self._write_eagerly(frame):
                 self._frames.extend(frames[index + 1 :])
                 return
@@ -128,6 +130,9 @@ async def _resume(coroutine: Coroutine[Any, Any, None], suspended_on: Any) -> No
             if suspended_on is None:
                 await asyncio.sleep(0)
             else:
+                # The coroutine marked the future as yielded to a task (Task.__step clears the mark before
+                # waiting on it); clear it too, or awaiting the still-pending future raises RuntimeError.
+                suspended_on._asyncio_future_blocking = False
                 await suspended_on
         except BaseException as error:
             try:
