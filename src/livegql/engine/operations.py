@@ -24,12 +24,13 @@ LIVE_DIRECTIVE = "live"
 class OperationKey:
     query: str
     operation_name: str | None
-    variables: bytes  # canonical JSON: key order must not split a group
+    variables: str  # canonical JSON: key order must not split a group
     sharing: Hashable
 
 
 def operation_key(prepared: PreparedOperation, variables: Mapping[str, Any] | None, sharing: Hashable) -> OperationKey:
-    encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+    # Decoded to str: orjson's bytes keep their 4 KiB write buffer, and keys live as long as their streams.
+    encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
     return OperationKey(prepared.query, prepared.operation_name, encoded, sharing)
 
 
@@ -42,7 +43,7 @@ def identity_sharing_key(*parts: Any) -> Hashable:
     alive while the key is in use, so its id cannot be reused by another object meanwhile.
     """
     try:
-        return ("identity", orjson.dumps(parts, option=orjson.OPT_SORT_KEYS, default=_by_identity))
+        return ("identity", orjson.dumps(parts, option=orjson.OPT_SORT_KEYS, default=_by_identity).decode())
     except TypeError:  # e.g. a dict with non-string keys
         return ("connection", object())
 

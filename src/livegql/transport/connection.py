@@ -100,6 +100,7 @@ class OperationRunner:
             self._patches = params.get(PATCHES_PARAM) in PATCH_FORMATS
             self._machine.accept()
         self._connection.flush()
+        self._connection.initialised()
 
     async def _authorise(self, params: dict[str, Any]) -> tuple[OnConnectResult, str, ContextValue]:
         """Build the connection's context and ask `on_connect`; any exception there rejects (4403)."""

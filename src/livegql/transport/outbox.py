@@ -30,7 +30,8 @@ class Outbox:
     def __init__(
         self, limit: int, write: SendFrame, *, on_room: Callable[[], None], on_finished: Callable[[], None]
     ) -> None:
-        self._frames: deque[Output] = deque()
+        # Made on first use: an empty deque is 760 bytes, and a connection that keeps up never needs one.
+        self._frames: deque[Output] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._write = write
         self._on_room = on_room
@@ -39,23 +40,28 @@ class Outbox:
         self.limit = limit
 
     def __len__(self) -> int:
-        return len(self._frames)
+        return 0 if self._frames is None else len(self._frames)
 
     @property
     def full(self) -> bool:
-        return len(self._frames) >= self.limit
+        return self._frames is not None and len(self._frames) >= self.limit
+
+    def _queue(self) -> deque[Output]:
+        if self._frames is None:
+            self._frames = deque()
+        return self._frames
 
     def extend(self, frames: list[Output]) -> None:
         if self._finished:
             return
         if self._writer is not None or self._frames:
-            self._frames.extend(frames)
+            self._queue().extend(frames)
             return
         for index, frame in enumerate(frames):
             if self._finished:
                 return  # a Close went out, or the peer is gone: nothing more is written
             if not self._write_eagerly(frame):
-                self._frames.extend(frames[index + 1 :])
+                self._queue().extend(frames[index + 1 :])
                 return
 
     def append(self, frame: Output) -> None:
@@ -63,17 +69,17 @@ class Outbox:
         if self._finished:
             return
         if self._writer is not None or self._frames:
-            self._frames.append(frame)
+            self._queue().append(frame)
         else:
             self._write_eagerly(frame)
 
     def discard_pending(self) -> None:
         """Forget every queued frame (the peer will never read them)."""
-        self._frames.clear()
+        self._frames = None
 
     def cancel(self) -> None:
         self._finished = True
-        self._frames.clear()
+        self._frames = None
         if self._writer is not None:
             self._writer.cancel()
 
@@ -96,14 +102,15 @@ class Outbox:
         try:
             await _resume(coroutine, suspended_on)
             while self._frames:
-                was_full = len(self._frames) >= self.limit
+                was_full = self.full
                 frame = self._frames.popleft()
-                await self._write(frame)
+                await self._write(frame)  # the queue may be discarded meanwhile: re-read it after every await
                 if isinstance(frame, Close):
                     self._finish()
                     return
-                if was_full and len(self._frames) < self.limit:
+                if was_full and not self.full:
                     self._on_room()
+            self._frames = None  # drained: an idle connection keeps no queue
         except Exception as error:
             self._gone(error)
             return
@@ -118,7 +125,7 @@ class Outbox:
     def _finish(self) -> None:
         if not self._finished:
             self._finished = True
-            self._frames.clear()
+            self._frames = None
             self._on_finished()
 
 

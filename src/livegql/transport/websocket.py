@@ -168,6 +168,12 @@ class WebSocketConnection:
         for sink in waiting:
             sink.release()
 
+    def initialised(self) -> None:
+        """The init hook decided: the deadline has nothing left to guard (and its timer need not be kept)."""
+        if self._init_timer is not None:
+            self._init_timer.cancel()
+            self._init_timer = None
+
     def _init_timeout_expired(self) -> None:
         self.machine.init_timeout_expired()
         self.flush()
