@@ -56,11 +56,22 @@ def test_prepare_reports_syntax_and_validation_errors() -> None:
 def test_variables_that_do_not_coerce_are_a_request_error() -> None:
     executor = Executor(SCHEMA)
     prepared = executor.prepare("query($a: Int!) { add(a: $a, b: 1) }")
-    executor.check_variables(prepared, {"a": 1})
+    executor.bind(prepared, {"a": 1})
     with pytest.raises(RequestError, match=r"\$a"):
-        executor.check_variables(prepared, {"a": "one"})
+        executor.bind(prepared, {"a": "one"})
     with pytest.raises(RequestError, match=r"\$a"):
-        executor.check_variables(prepared, None)
+        executor.bind(prepared, None)
+
+
+async def test_a_bound_operation_runs_again_and_again_with_fresh_errors() -> None:
+    executor = Executor(SCHEMA)
+    bound = executor.bind(executor.prepare("query($a: Int!) { add(a: $a, b: 1) whoami }"), {"a": 41})
+    first = await executor.run(bound, {"user": "ann"})
+    second = await executor.run(bound, {"user": "bob"})
+    assert first.data == {"add": 42, "whoami": "ann"}
+    assert second.data == {"add": 42, "whoami": "bob"}
+    assert first.errors is None
+    assert second.errors is None
 
 
 async def test_execute_runs_with_the_given_context() -> None:

@@ -1,22 +1,24 @@
-"""The only module that calls graphql-core's execute and subscribe (3.2 and 3.3 differ in their shapes)."""
+"""The only module that calls graphql-core: prepare (cached parse and validate), bind (coerce variables once),
+run, subscribe. It builds on graphql-core 3.2's ExecutionContext, so that a subscription's events and the runs
+of one request reuse one context instead of rebuilding it (3.3 differs here; this module absorbs that)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from graphql import (
     DocumentNode,
+    ExecutionContext,
     ExecutionResult,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
-    execute,
     get_operation_ast,
-    subscribe,
 )
-from graphql.execution.values import get_variable_values
+from graphql.execution.execute import CollectedErrors
+from graphql.execution.subscribe import execute_subscription
 
 from livegql.engine.documents import DocumentCache
 
@@ -75,14 +77,39 @@ class Executor:
             raise RequestError([GraphQLError(message)])
         return PreparedOperation(query, operation_name, cached.document, operation, _KINDS[operation.operation])
 
-    def check_variables(self, prepared: PreparedOperation, variables: dict[str, Any] | None) -> None:
-        """Coerce variables up front so a wrong type is a request error (4xx), not an execution result."""
-        definitions = prepared.operation.variable_definitions
-        if not definitions:
-            return
-        coerced = get_variable_values(self.schema, definitions, variables or {})
-        if isinstance(coerced, list):
-            raise RequestError(coerced)
+    def bind(
+        self, prepared: PreparedOperation, variables: dict[str, Any] | None, *, middleware: list[Any] | None = None
+    ) -> "BoundOperation":
+        """Coerce the variables once (a wrong type is a request error: 4xx, or an `error` message) and keep
+        graphql-core's execution context, which every later execution of the operation reuses."""
+        built = ExecutionContext.build(
+            self.schema,
+            prepared.document,
+            raw_variable_values=variables,
+            operation_name=prepared.operation_name,
+            middleware=middleware,
+        )
+        if isinstance(built, list):
+            raise RequestError(built)
+        return BoundOperation(prepared, built)
+
+    async def run(self, bound: "BoundOperation", context: Any, root_value: Any = None) -> ExecutionResult:
+        """Execute a bound operation once, as graphql-core's `execute` does after building its context.
+
+        Runs of one bound operation must not overlap (a subscription's events are executed one at a time).
+        """
+        execution = bound.execution
+        execution.context_value = context
+        execution.root_value = root_value
+        errors = execution.collected_errors = CollectedErrors()
+        try:
+            data: Any = execution.execute_operation(execution.operation, root_value)
+            if execution.is_awaitable(data):
+                data = await data
+        except GraphQLError as error:
+            errors.add(error, None)
+            data = None
+        return execution.build_response(data, errors.errors)
 
     async def execute(
         self,
@@ -92,33 +119,51 @@ class Executor:
         root_value: Any = None,
         middleware: list[Any] | None = None,
     ) -> ExecutionResult:
-        """Run a query or mutation to completion (`middleware`: graphql-core field middleware)."""
-        result = execute(
-            self.schema,
-            prepared.document,
-            root_value=root_value,
-            context_value=context,
-            variable_values=variables,
-            operation_name=prepared.operation_name,
-            middleware=middleware,
-        )
-        if isinstance(result, ExecutionResult):
-            return result
-        return await result
+        """Bind and run once; variable errors come back as a result with errors, as from graphql-core."""
+        try:
+            bound = self.bind(prepared, variables, middleware=middleware)
+        except RequestError as error:
+            return ExecutionResult(None, error.errors)
+        return await self.run(bound, context, root_value)
 
     async def subscribe(
-        self,
-        prepared: PreparedOperation,
-        variables: dict[str, Any] | None,
-        context: Any,
-        root_value: Any = None,
+        self, bound: "BoundOperation", context: Any
     ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
-        """Start a subscription: an iterator of per-event results, or one result carrying the errors."""
-        return await subscribe(
-            self.schema,
-            prepared.document,
-            root_value=root_value,
-            context_value=context,
-            variable_values=variables,
-            operation_name=prepared.operation_name,
-        )
+        """Start a subscription: an iterator of per-event results, or one result carrying the errors.
+
+        Each event is executed on the bound operation's context, built once for the whole stream; graphql-core's
+        own `subscribe` builds one per event and maps events through a `MapAsyncIterator` that runs
+        `asyncio.wait` with two new tasks per event.
+        """
+        execution = bound.execution
+        execution.context_value = context
+        execution.collected_errors = CollectedErrors()
+        try:
+            source = await execute_subscription(execution)
+        except GraphQLError as error:
+            return ExecutionResult(None, [error])
+        if not isinstance(source, AsyncIterable):
+            return ExecutionResult(
+                None, [GraphQLError(f"Subscription field must return AsyncIterable, got {source!r}.")]
+            )
+        return self._results(source, bound, context)
+
+    async def _results(
+        self, source: AsyncIterable[Any], bound: "BoundOperation", context: Any
+    ) -> AsyncIterator[ExecutionResult]:
+        """The spec's MapSourceToResponseEvent: each event executed as the root value of the operation."""
+        try:
+            async for event in source:
+                yield await self.run(bound, context, root_value=event)
+        finally:
+            aclose = getattr(source, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
+@dataclass(slots=True)
+class BoundOperation:
+    """A prepared operation with its variables coerced, ready to run (repeatedly, one run at a time)."""
+
+    prepared: PreparedOperation
+    execution: ExecutionContext

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from graphql import ExecutionResult, GraphQLError
 
 from livegql.broker import subscription_scope
-from livegql.engine.executor import Executor, PreparedOperation
+from livegql.engine.executor import BoundOperation, Executor
 from livegql.engine.operations import OperationKey
 from livegql.engine.results import ResultEncoder
 
@@ -59,19 +59,12 @@ class SubscriptionHub:
     def stream_count(self) -> int:
         return len(self._streams)
 
-    def join(
-        self,
-        key: OperationKey,
-        prepared: PreparedOperation,
-        variables: dict[str, Any] | None,
-        context: Any,
-        sink: StreamSink,
-    ) -> Leave:
+    def join(self, key: OperationKey, bound: BoundOperation, context: Any, sink: StreamSink) -> Leave:
         """Add `sink` to the stream of `key`, starting it (with this caller's context) if it is the first."""
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = _Stream(key)
-            stream.task = asyncio.get_running_loop().create_task(self._pump(stream, prepared, variables, context))
+            stream.task = asyncio.get_running_loop().create_task(self._pump(stream, bound, context))
         stream.members[id(sink)] = sink
         return lambda: self._leave(stream, sink)
 
@@ -83,12 +76,10 @@ class SubscriptionHub:
         if stream.task is not None:
             stream.task.cancel()
 
-    async def _pump(
-        self, stream: _Stream, prepared: PreparedOperation, variables: dict[str, Any] | None, context: Any
-    ) -> None:
+    async def _pump(self, stream: _Stream, bound: BoundOperation, context: Any) -> None:
         try:
             async with subscription_scope():
-                source = await self._executor.subscribe(prepared, variables, context)
+                source = await self._executor.subscribe(bound, context)
                 if isinstance(source, ExecutionResult):
                     self._end(stream, self._encoder.encode_errors(source.errors or []))
                     return

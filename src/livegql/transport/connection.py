@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError
 
 from livegql.core.errors import ConnectionRejectedError
-from livegql.engine import OperationKind, PreparedOperation, RequestError
+from livegql.engine import OperationKind, RequestError
+from livegql.engine.executor import BoundOperation
 from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
 from livegql.protocol import (
     CompleteReceived,
@@ -139,7 +140,7 @@ class OperationRunner:
         executor = self._runtime.executor
         try:
             prepared = executor.prepare(payload.query, payload.operation_name)
-            executor.check_variables(prepared, payload.variables)
+            bound = executor.bind(prepared, payload.variables)
         except RequestError as error:
             self._machine.send_error(id, self._runtime.encoder.encode_errors(error.errors))
             self._connection.flush()
@@ -148,7 +149,7 @@ class OperationRunner:
         if prepared.kind is OperationKind.SUBSCRIPTION:
             key = operation_key(prepared, variables, self._sharing)
             sink = SubscriptionSink(self._connection, id)
-            self._operations[id] = self._runtime.subscriptions.join(key, prepared, variables, context, sink)
+            self._operations[id] = self._runtime.subscriptions.join(key, bound, context, sink)
         elif is_live(prepared.operation, variables):
             key = operation_key(prepared, variables, self._sharing)
             patches = self._patches or (payload.extensions or {}).get(PATCHES_PARAM) in PATCH_FORMATS
@@ -156,15 +157,13 @@ class OperationRunner:
             self._operations[id] = self._runtime.live.join(key, prepared, variables, context, live_sink)
         else:
             assert self.group is not None
-            task = self.group.create_task(self._execute(id, prepared, variables, context))
+            task = self.group.create_task(self._execute(id, bound, context))
             self._operations[id] = task.cancel
 
-    async def _execute(
-        self, id: str, prepared: PreparedOperation, variables: dict[str, Any] | None, context: ContextValue
-    ) -> None:
+    async def _execute(self, id: str, bound: BoundOperation, context: ContextValue) -> None:
         encoder = self._runtime.encoder
         try:
-            result = await self._runtime.executor.execute(prepared, variables, context)
+            result = await self._runtime.executor.run(bound, context)
             payload = encoder.encode_result(result)
         except Exception as error:
             # A bug below graphql-core's own error handling: this operation ends, the socket stays.

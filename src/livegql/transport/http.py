@@ -100,9 +100,9 @@ class HTTPEndpoint:
             raise mutation_over_get()
         if prepared.kind is OperationKind.SUBSCRIPTION:
             raise RequestError([GraphQLError(SUBSCRIPTION_OVER_HTTP)])
-        runtime.executor.check_variables(prepared, params.variables)
+        bound = runtime.executor.bind(prepared, params.variables)
         context = await build_context(runtime.pubsub, request, runtime.context)
-        result = await runtime.executor.execute(prepared, params.variables, context)
+        result = await runtime.executor.run(bound, context)
         return _json(HTTPStatus.OK, media, runtime.encoder.result_dict(result))
 
 
