@@ -12,10 +12,9 @@ import httpx
 import pytest
 from graphql import DocumentNode, parse
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
 
 from livegql.core import json
-from livegql.transport.http import HTTPEndpoint
+from livegql.transport.http import Answer, HTTPEndpoint
 from tests.support.server import LiveServer
 from tests.transport.http_helpers import (
     ADD,
@@ -78,7 +77,7 @@ def test_a_client_that_disconnects_mid_body_gets_a_400_not_a_crash(
     answered = threading.Event()
     respond = HTTPEndpoint.respond
 
-    async def recording(self: HTTPEndpoint, request: Request) -> Response:
+    async def recording(self: HTTPEndpoint, request: Request) -> Answer:
         response = await respond(self, request)
         outcomes.append(response.status_code)
         answered.set()

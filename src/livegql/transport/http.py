@@ -1,11 +1,11 @@
 """The HTTP endpoint: GraphQL over HTTP (GET for queries, POST for everything), JSON in and out."""
 
 import logging
+from dataclasses import dataclass
 from http import HTTPStatus
 
 from graphql import GraphQLError
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from livegql.core import json
@@ -43,10 +43,10 @@ class HTTPEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await self.respond(request)
-        await response(scope, receive, send)
+        answer = await self.respond(request)
+        await answer.send(send)
 
-    async def respond(self, request: Request) -> Response:
+    async def respond(self, request: Request) -> "Answer":
         """Every outcome is a GraphQL response body; only a bug of ours or the app's is a 500."""
         media = negotiate(request.headers.get("accept"))
         # Errors found before negotiation succeeds are still written as JSON, the type every client reads.
@@ -92,7 +92,7 @@ class HTTPEndpoint:
             raise BadRequest(HTTPStatus.BAD_REQUEST, "Client disconnected before the body arrived") from None
         return b"".join(chunks)
 
-    async def _execute(self, request: Request, params: GraphQLParams, media: MediaType) -> Response:
+    async def _execute(self, request: Request, params: GraphQLParams, media: MediaType) -> "Answer":
         runtime = self.runtime
         check_query_size(params.query, runtime.settings.max_query_bytes)
         prepared = runtime.executor.prepare(params.query, params.operation_name)
@@ -106,10 +106,32 @@ class HTTPEndpoint:
         return _json(HTTPStatus.OK, media, runtime.encoder.result_dict(result))
 
 
-def _json(status: HTTPStatus, media: MediaType, body: object) -> Response:
-    return Response(json.dumps_bytes(body), status, media_type=content_type(media))
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A complete HTTP response, written with two raw ASGI messages (no Starlette Response on the hot path)."""
+
+    status_code: int
+    body: bytes
+    media: MediaType
+    allow: str | None = None
+
+    async def send(self, send: Send) -> None:
+        headers = [
+            (b"content-type", _CONTENT_TYPES[self.media]),
+            (b"content-length", str(len(self.body)).encode()),
+        ]
+        if self.allow:
+            headers.append((b"allow", self.allow.encode()))
+        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
-def _error(status: HTTPStatus, media: MediaType, message: str, allow: str | None = None) -> Response:
-    headers = {"Allow": allow} if allow else None
-    return Response(error_body(message), status, headers=headers, media_type=content_type(media))
+_CONTENT_TYPES = {media: content_type(media).encode() for media in MediaType}
+
+
+def _json(status: HTTPStatus, media: MediaType, body: object) -> Answer:
+    return Answer(status, json.dumps_bytes(body), media)
+
+
+def _error(status: HTTPStatus, media: MediaType, message: str, allow: str | None = None) -> Answer:
+    return Answer(status, error_body(message), media, allow)
