@@ -16,8 +16,9 @@ import orjson
 
 from bench.machine import describe, pinning_plan
 from bench.report import render
-from bench.runner import DEFAULT, QUICK, SCENARIOS, Sizes, run_plan
+from bench.runner import SCENARIOS, run_plan
 from bench.servers import BENCH, ROOT, SERVERS
+from bench.sizes import DEFAULT, QUICK, Sizes
 
 SIZE_FLAGS: dict[str, tuple[type, str]] = {
     "http_clients": (int, "concurrent keep-alive HTTP clients"),
@@ -34,6 +35,11 @@ SIZE_FLAGS: dict[str, tuple[type, str]] = {
     "live_clients": (int, "clients watching the same live query in the live scenario"),
     "invalidations": (int, "invalidations in the live scenario, one at a time"),
     "live_interval": (float, "least seconds between two invalidations' bumps (0: each as soon as all saw the last)"),
+    "stall_subscribers": (int, "normal subscribers of one topic in the stall scenario's fan-out half"),
+    "stall_events": (int, "paced events of the stall scenario's fan-out half (each about 3 KiB)"),
+    "stall_rate": (float, "events per second in the stall scenario's fan-out half"),
+    "stall_watchers": (int, "normal watchers of the live query in the stall scenario's live half"),
+    "stall_bumps": (int, "invalidations of the stall scenario's live half, one round at a time"),
 }
 
 
@@ -52,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description="livegql against its peers, in one run.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the benchmarks and print the tables")
-    run.add_argument("--quick", action="store_true", help=f"small sizes, about 2 minutes: {asdict(QUICK)}")
+    quick = f"small sizes (the stall scenario still takes about a minute per server): {asdict(QUICK)}"
+    run.add_argument("--quick", action="store_true", help=quick)
     run.add_argument("--only", type=_names(list(SERVERS)), default=list(SERVERS), help=", ".join(SERVERS))
     run.add_argument("--scenario", type=_names(SCENARIOS), default=SCENARIOS, help=", ".join(SCENARIOS))
     for name, (kind, text) in SIZE_FLAGS.items():

@@ -42,3 +42,33 @@ def cpu_seconds(pid: int) -> float:
 def affinity(pid: int) -> list[int]:
     """The CPUs `pid` (its main thread) may run on."""
     return sorted(os.sched_getaffinity(pid))
+
+
+_TCP_STATES = {
+    "01": "ESTABLISHED",
+    "02": "SYN_SENT",
+    "03": "SYN_RECV",
+    "04": "FIN_WAIT1",
+    "05": "FIN_WAIT2",
+    "06": "TIME_WAIT",
+    "07": "CLOSE",
+    "08": "CLOSE_WAIT",
+    "09": "LAST_ACK",
+    "0A": "LISTEN",
+    "0B": "CLOSING",
+}
+
+
+def tcp_socket(local_port: int, remote_port: int) -> dict[str, str | int] | None:
+    """The IPv4 socket from `local_port` to `remote_port` in this network namespace (/proc/net/tcp): its state,
+    the bytes it has queued to send (unsent or unacknowledged) and the bytes received but not yet read.
+    None if there is none (closed and gone)."""
+    ends = (f":{local_port:04X}", f":{remote_port:04X}")
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        for line in table:
+            fields = line.split()
+            if len(fields) > 4 and fields[1].endswith(ends[0]) and fields[2].endswith(ends[1]):
+                sending, _, unread = fields[4].partition(":")
+                state = _TCP_STATES.get(fields[3], fields[3])
+                return {"state": state, "send_queue_bytes": int(sending, 16), "receive_queue_bytes": int(unread, 16)}
+    return None

@@ -2,74 +2,13 @@
 the column asks for it), plus the notes a reader must not miss."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bench.load.http_load import QUERIES
+from bench.report_stall import stall_lines, stall_notes
+from bench.report_table import Column, dig, table
 
-BASELINE = "livegql"
-FLOOR = "floor"  # the raw-ASGI server that does no GraphQL: the lower bound of the Python servers' cost
 CLIENT_BOUND_PCT = 90.0
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    path: tuple[str, ...]
-    digits: int = 0
-    ratio: bool = False  # follow with a "vs livegql" column
-    floor: bool = False  # and with a "vs floor" column, when the floor server ran
-
-
-def dig(result: dict[str, Any], path: tuple[str, ...]) -> Any:
-    value: Any = result
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            return None
-        value = value[key]
-    return value
-
-
-def _number(value: Any, digits: int) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.{digits}f}"
-
-
-def _ratio(value: Any, base: Any) -> str:
-    if not isinstance(value, int | float) or not isinstance(base, int | float) or base == 0:
-        return "-"
-    return f"{value / base:.2f}x"
-
-
-def _usable(result: dict[str, Any] | None) -> bool:
-    return result is not None and "error" not in result and "skipped" not in result
-
-
-def table(results: dict[str, dict[str, Any]], columns: list[Column]) -> list[str]:
-    floor = results.get(FLOOR) if _usable(results.get(FLOOR)) else None
-    headers = ["server"]
-    for column in columns:
-        headers += [column.header]
-        headers += ["vs livegql"] if column.ratio else []
-        headers += ["vs floor"] if column.floor and floor is not None else []
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    base = results.get(BASELINE, {})
-    for name, result in results.items():
-        if "error" in result or "skipped" in result:
-            reason = f"failed: {result['error'][:100]}" if "error" in result else f"skipped: {result['skipped']}"
-            cells = [reason] + [""] * (len(headers) - 2)
-        else:
-            cells = []
-            for column in columns:
-                value = dig(result, column.path)
-                cells.append(_number(value, column.digits))
-                if column.ratio:
-                    cells.append(_ratio(value, dig(base, column.path)))
-                if column.floor and floor is not None:
-                    cells.append(_ratio(value, dig(floor, column.path)))
-        lines.append("| " + " | ".join([name, *cells]) + " |")
-    return lines
 
 
 def _completeness(phase: tuple[str, ...]) -> list[Column]:
@@ -189,6 +128,7 @@ def render(document: dict[str, Any]) -> str:
     for scenario, title, columns, size in SECTIONS:
         if scenario in document["results"]:
             lines += [f"### {title} - {size(sizes)}", "", *table(document["results"][scenario], columns), ""]
+    lines += stall_lines(document)
     lines.append(LEGEND)
     warnings = [note for note in notes_for(document) if note.startswith("WARNING")]
     notes = [note for note in notes_for(document) if not note.startswith("WARNING")]
@@ -204,7 +144,7 @@ def notes_for(document: dict[str, Any]) -> list[str]:
     for scenario, results in document["results"].items():
         for name, result in results.items():
             notes += _result_notes(f"{scenario}/{name}", result)
-    return notes
+    return notes + stall_notes(document)
 
 
 CPU_WINDOWS = [

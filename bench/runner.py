@@ -7,70 +7,23 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 from bench.load.http_load import QUERIES as HTTP_QUERIES
 from bench.machine import Pinning, children_pinned
 from bench.procfs import affinity
 from bench.servers import SERVERS, BenchError, RunningServer, running, spawn, stop
+from bench.sizes import Sizes
+from bench.stall_plan import combine_stall, stall_runs
 
-SCENARIOS = ["http", "fanout", "rooms", "live", "idle"]
+SCENARIOS = ["http", "fanout", "rooms", "live", "idle", "stall"]
 # Servers that implement live queries (`@live`, `liveExecutions`, `bump`); the others skip the live scenario.
 LIVE_QUERY_SERVERS = frozenset({"livegql", "yoga"})
 NO_LIVE_QUERIES = "no live queries"
-
-
-@dataclass(frozen=True)
-class Sizes:
-    http_clients: int
-    http_seconds: float
-    http_warmup: float
-    subscribers: int
-    events: int
-    paced_events: int
-    rate: float
-    connections: int
-    rooms: int
-    room_subscribers: int
-    room_events: int
-    live_clients: int
-    invalidations: int
-    live_interval: float
-
-
-DEFAULT = Sizes(
-    http_clients=32,
-    http_seconds=10.0,
-    http_warmup=2.0,
-    subscribers=1000,
-    events=200,
-    paced_events=20,
-    rate=4.0,
-    connections=5000,
-    rooms=100,
-    room_subscribers=1000,
-    room_events=2000,
-    live_clients=1000,
-    invalidations=100,
-    live_interval=0.0,
-)
-QUICK = Sizes(
-    http_clients=16,
-    http_seconds=2.0,
-    http_warmup=0.5,
-    subscribers=200,
-    events=40,
-    paced_events=10,
-    rate=20.0,
-    connections=1000,
-    rooms=20,
-    room_subscribers=200,
-    room_events=400,
-    live_clients=200,
-    invalidations=20,
-    live_interval=0.0,
-)
+# The floor writes to each subscriber from inside `publish` with no queue (bench/apps/floor_app.py), so one socket that
+# stops reading blocks every publish: by design, it has no slow-consumer policy to measure.
+NO_STALL = {"floor": "no slow-consumer policy: a socket that stops reading blocks every publish, by design"}
 
 
 def scenario_params(scenario: str, sizes: Sizes) -> dict[str, Any]:
@@ -104,12 +57,13 @@ def load_timeout(scenario: str, sizes: Sizes) -> float:
     return 120 + sizes.connections / 50
 
 
-def run_load(server: RunningServer, scenario: str, sizes: Sizes, cpus: tuple[int, ...] | None) -> dict[str, Any]:
-    """Drive `server` with `python -m bench.load`, pinned to `cpus`; return its JSON result."""
+def run_load(
+    server: RunningServer, scenario: str, params: dict[str, Any], limit: float, cpus: tuple[int, ...] | None
+) -> dict[str, Any]:
+    """Drive `server` with `python -m bench.load`, pinned to `cpus`, for at most `limit` s; return its JSON result."""
     argv = [sys.executable, "-m", "bench.load", scenario, "--port", str(server.port), "--pid", str(server.pid)]
-    argv += ["--params", json.dumps(scenario_params(scenario, sizes))]
+    argv += ["--params", json.dumps(params)]
     process = spawn(argv, cpus, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    limit = load_timeout(scenario, sizes)
     try:
         out, err = process.communicate(timeout=limit)
     except subprocess.TimeoutExpired:
@@ -122,10 +76,8 @@ def run_load(server: RunningServer, scenario: str, sizes: Sizes, cpus: tuple[int
     return result
 
 
-def run_one(name: str, scenario: str, sizes: Sizes, pinning: Pinning) -> dict[str, Any]:
-    """One server, one scenario; failures become an `error` entry instead of stopping the run."""
-    if scenario == "live" and name not in LIVE_QUERY_SERVERS:
-        return {"skipped": NO_LIVE_QUERIES}
+def run_fresh(name: str, scenario: str, params: dict[str, Any], limit: float, pinning: Pinning) -> dict[str, Any]:
+    """One load-generator run against a fresh `name` server; failures become an `error` entry."""
     began = time.monotonic()
     try:
         with contextlib.ExitStack() as stack:
@@ -133,12 +85,31 @@ def run_one(name: str, scenario: str, sizes: Sizes, pinning: Pinning) -> dict[st
             with children_pinned(pinning.server_cpus):
                 server = stack.enter_context(running(SERVERS[name]))
             server_cpus = affinity(server.pid)
-            result = run_load(server, scenario, sizes, pinning.load_cpus)
+            result = run_load(server, scenario, params, limit, pinning.load_cpus)
     except BenchError as error:
         return {"error": str(error), "elapsed_s": time.monotonic() - began}
     # Anything a server logs at warning level or above during a benchmark is worth a look.
     extra = {"server_cpus": server_cpus, "server_log": server.final_log, "elapsed_s": time.monotonic() - began}
     return result | extra
+
+
+def run_stall(name: str, sizes: Sizes, pinning: Pinning) -> dict[str, Any]:
+    """The stall scenario: each of its runs (bench/stall_plan.py) on a fresh server, then their summary."""
+    live = name in LIVE_QUERY_SERVERS
+    outcomes = {}
+    for run in stall_runs(sizes, live=live):
+        print(f"[bench]   stall / {name}: {run.part}, {run.phase} ...", file=sys.stderr, flush=True)
+        outcomes[(run.part, run.phase)] = run_fresh(name, run.load_scenario, run.params, run.timeout, pinning)
+    return combine_stall(outcomes, {} if live else {"live": NO_LIVE_QUERIES})
+
+
+def run_one(name: str, scenario: str, sizes: Sizes, pinning: Pinning) -> dict[str, Any]:
+    """One server, one scenario; failures become an `error` entry instead of stopping the run."""
+    if scenario == "live" and name not in LIVE_QUERY_SERVERS:
+        return {"skipped": NO_LIVE_QUERIES}
+    if scenario == "stall":
+        return {"skipped": NO_STALL[name]} if name in NO_STALL else run_stall(name, sizes, pinning)
+    return run_fresh(name, scenario, scenario_params(scenario, sizes), load_timeout(scenario, sizes), pinning)
 
 
 def run_plan(servers: list[str], scenarios: list[str], sizes: Sizes, pinning: Pinning) -> dict[str, dict[str, Any]]:

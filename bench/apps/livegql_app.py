@@ -2,7 +2,8 @@
 
 Of the Python servers, livegql alone also serves the live scenario's fields, on top of the shared SDL (as does
 bench/node/yoga.mjs): `board` (watched with `query Board @live { board { id version stamp } }`), `liveExecutions`
-(how many times `board` ran) and `bump(stamp)`, which changes the board and invalidates `Query.board`.
+(how many times `board` ran) and `bump(stamp)`, which changes the board and invalidates `Query.board`. The stall
+scenario also asks for `Board.padding(size)`, so that each live result is a few KiB.
 """
 
 from collections.abc import AsyncIterator
@@ -16,7 +17,7 @@ from livegql import LiveGQL, PubSub
 
 LIVE_SDL = """
 extend type Query { board: Board!, liveExecutions: Int! }
-type Board { id: ID!, version: Int!, stamp: String! }
+type Board { id: ID!, version: Int!, stamp: String!, padding(size: Int!): String! }
 extend type Mutation { bump(stamp: String!): Int! }
 """
 sequencer = Sequencer()
@@ -57,6 +58,11 @@ def board(_: Any, __: GraphQLResolveInfo) -> dict[str, Any]:
     return {"id": "board", "version": board_state.version, "stamp": board_state.stamp}
 
 
+def padding(_: Any, __: GraphQLResolveInfo, size: int) -> str:
+    """`size` bytes that make a live result big enough to fill a stalled client's buffers (the stall scenario)."""
+    return "x" * max(0, min(size, 1 << 20))
+
+
 def live_executions(_: Any, __: GraphQLResolveInfo) -> int:
     return board_state.executions
 
@@ -77,5 +83,6 @@ app = LiveGQL(
         "Query": {"hello": hello, "items": items, "board": board, "liveExecutions": live_executions},
         "Mutation": {"publish": publish, "bump": bump},
         "Subscription": {"topic": topic},
+        "Board": {"padding": padding},
     },
 )

@@ -20,6 +20,8 @@ from bench.load.http_load import HTTPParams, run_http
 from bench.load.idle import IdleParams, run_idle
 from bench.load.live import LiveParams, run_live
 from bench.load.rooms import RoomsParams, run_rooms
+from bench.load.stall_fanout import StallFanoutParams, run_stall_fanout
+from bench.load.stall_live import StallLiveParams, run_stall_live
 
 # Each scenario: its driver, called as driver(host, port, path, server_pid, params), and its parameters' type.
 Driver = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
@@ -29,6 +31,9 @@ SCENARIOS: dict[str, tuple[Driver, type[Any]]] = {
     "rooms": (run_rooms, RoomsParams),
     "live": (run_live, LiveParams),
     "idle": (run_idle, IdleParams),
+    # The stall scenario's two halves, each run once without and once with the client that stops reading.
+    "stall-fanout": (run_stall_fanout, StallFanoutParams),
+    "stall-live": (run_stall_live, StallLiveParams),
 }
 
 

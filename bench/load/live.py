@@ -10,6 +10,7 @@ skipped.
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,14 +67,8 @@ async def run_live(host: str, port: int, path: str, pid: int, params: LiveParams
         (host, port, path), pid, subscribe, count=params.clients, concurrency=params.connect_concurrency
     )
     try:
-        if not await progress.initial.wait(INITIAL_TIMEOUT):
-            missing = f"{progress.initial.left} of {params.clients} clients never got the first result"
-            raise ScenarioError(f"live query: {progress.initial.reason or missing}")
-        versions = {watcher.version for watcher in watchers}
-        if len(versions) != 1:
-            raise ScenarioError(f"the first results disagree on the version: {sorted(map(str, versions))}")
-        progress.base = progress.target = versions.pop() or 0
-        rounds = await _rounds(http, watchers, progress, pid, params)
+        await first_results(watchers, progress)
+        rounds = await run_rounds(http, watchers, progress, pid, params)
     finally:
         http.close()
         for client in clients:
@@ -81,10 +76,28 @@ async def run_live(host: str, port: int, path: str, pid: int, params: LiveParams
     return {"clients": params.clients, "interval": params.interval, "setup": setup, **rounds}
 
 
-async def _rounds(
-    http: GraphQLOverHTTP, watchers: list[LiveWatcher], progress: LiveProgress, pid: int, params: LiveParams
+async def first_results(watchers: list[LiveWatcher], progress: LiveProgress) -> None:
+    """Wait until every watcher has its first result, and check they all have the same version (the base)."""
+    if not await progress.initial.wait(INITIAL_TIMEOUT):
+        missing = f"{progress.initial.left} of {len(watchers)} clients never got the first result"
+        raise ScenarioError(f"live query: {progress.initial.reason or missing}")
+    versions = {watcher.version for watcher in watchers}
+    if len(versions) != 1:
+        raise ScenarioError(f"the first results disagree on the version: {sorted(map(str, versions))}")
+    progress.base = progress.target = versions.pop() or 0
+
+
+async def run_rounds(
+    http: GraphQLOverHTTP,
+    watchers: list[LiveWatcher],
+    progress: LiveProgress,
+    pid: int,
+    params: LiveParams,
+    *,
+    after_round: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
-    """Bump, wait for everyone to see it, repeat; stop at the first round that times out."""
+    """Bump, wait for everyone to see it, repeat; stop at the first round that times out. `after_round` runs
+    after each completed round, inside the measured window (so it must be cheap)."""
     for watcher in watchers:
         watcher.stream = Stream(params.invalidations)
     before = await _executions(http)
@@ -105,6 +118,8 @@ async def _rounds(
             stalled = progress.round.reason or waiting
             break
         done += 1
+        if after_round is not None:
+            after_round()
     usage = cpu.stop()
     executions = await _executions(http) - before
     streams = [watcher.stream for watcher in watchers if watcher.stream is not None]

@@ -35,10 +35,11 @@ class LiveProgress:
 class LiveWatcher:
     """One socket, one live query. `stream` numbers the versions after the first: base + 1 is message 0."""
 
-    __slots__ = ("client", "examples", "problems", "progress", "stream", "version")
+    __slots__ = ("client", "examples", "frame", "problems", "progress", "stream", "version")
 
-    def __init__(self, client: WebSocketClient, progress: LiveProgress) -> None:
+    def __init__(self, client: WebSocketClient, progress: LiveProgress, frame: bytes = SUBSCRIBE_LIVE) -> None:
         self.client = client
+        self.frame = frame  # the `subscribe` message (id "1") of the live query to watch
         self.progress = progress
         self.version: int | None = None
         self.stream: Stream | None = None
@@ -47,7 +48,7 @@ class LiveWatcher:
         client.on_message = self.on_message
 
     def subscribe(self) -> None:
-        self.client.send_text(SUBSCRIBE_LIVE)
+        self.client.send_text(self.frame)
 
     def problem(self, text: str, fatal: bool = False) -> None:
         self.problems += 1

@@ -8,6 +8,8 @@ the last delivery arrived.
 
 import asyncio
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bench.load.stats import CpuWindow, latency_summary, server_cpu_us_per
@@ -20,11 +22,24 @@ PUBLISH_TIMEOUT = 180.0
 Plan = list[tuple[str, int]]  # (topic, event index) in publishing order
 
 
-async def _publish_all(publisher: Publisher, plan: Plan, rate: float, began_s: float) -> None:
+@dataclass(frozen=True)
+class Publishing:
+    """How a phase publishes: `rate` events per second (0: each once the last is acknowledged), each event's text
+    padded with `padding` after a third field, and `after_each` called once each publish is acknowledged."""
+
+    rate: float = 0.0
+    padding: str = ""
+    after_each: Callable[[], None] | None = None
+
+
+async def _publish_all(publisher: Publisher, plan: Plan, how: Publishing, began_s: float) -> None:
+    tail = f"|{how.padding}" if how.padding else ""
     for position, (topic, index) in enumerate(plan):
-        if rate > 0:  # pacing, not synchronisation: the paced phase measures latency below saturation
-            await asyncio.sleep(max(0.0, began_s + position / rate - time.perf_counter()))
-        await publisher.publish(topic, f"{index}|{time.perf_counter_ns()}")
+        if how.rate > 0:  # pacing, not synchronisation: the paced phase measures latency below saturation
+            await asyncio.sleep(max(0.0, began_s + position / how.rate - time.perf_counter()))
+        await publisher.publish(topic, f"{index}|{time.perf_counter_ns()}{tail}")
+        if how.after_each is not None:
+            how.after_each()
 
 
 async def run_phase(
@@ -35,8 +50,13 @@ async def run_phase(
     *,
     pid: int,
     rate: float = 0.0,
+    publishing: Publishing | None = None,
 ) -> dict[str, Any]:
-    """Publish `plans[i]` through `publishers[i]`, all at once; subscribers must have begun the phase."""
+    """Publish `plans[i]` through `publishers[i]`, all at once; subscribers must have begun the phase.
+
+    `publishing`, if given, overrides `rate` and adds padding and a per-publish hook."""
+    how = publishing or Publishing(rate=rate)
+    rate = how.rate
     progress.finished = Countdown(len(subscribers))
     events = sum(len(plan) for plan in plans)
     cpu = CpuWindow(pid)
@@ -44,7 +64,7 @@ async def run_phase(
     began = time.perf_counter_ns()
     async with asyncio.timeout(PUBLISH_TIMEOUT + (events / rate if rate > 0 else 0)), asyncio.TaskGroup() as group:
         for publisher, plan in zip(publishers, plans, strict=True):
-            group.create_task(_publish_all(publisher, plan, rate, began / 1e9))
+            group.create_task(_publish_all(publisher, plan, how, began / 1e9))
     published_s = (time.perf_counter_ns() - began) / 1e9
     drained = await progress.finished.wait(DRAIN_TIMEOUT)
     usage = cpu.stop()

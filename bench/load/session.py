@@ -1,6 +1,7 @@
 """graphql-transport-ws sessions on the raw client: open, `connection_init`, wait for the ack; many at once."""
 
 import asyncio
+import socket
 from typing import Any
 
 import orjson
@@ -16,15 +17,39 @@ class ProtocolError(Exception):
     """The server answered something graphql-transport-ws does not allow here."""
 
 
-async def open_session(host: str, port: int, path: str) -> WebSocketClient:
-    """A socket that has been acknowledged (`connection_ack`) within OPEN_TIMEOUT."""
+async def open_session(host: str, port: int, path: str, *, rcvbuf: int | None = None) -> WebSocketClient:
+    """A socket that has been acknowledged (`connection_ack`) within OPEN_TIMEOUT.
+
+    `rcvbuf` sets SO_RCVBUF before connecting (so the window the client advertises is that small from the start).
+    """
     async with asyncio.timeout(OPEN_TIMEOUT):
-        return await _open(host, port, path)
+        return await _open(host, port, path, rcvbuf)
 
 
-async def _open(host: str, port: int, path: str) -> WebSocketClient:
+async def _connect(host: str, port: int, path: str, rcvbuf: int | None) -> WebSocketClient:
     loop = asyncio.get_running_loop()
-    _, client = await loop.create_connection(lambda: WebSocketClient(host, port, path, SUBPROTOCOL), host, port)
+
+    def factory() -> WebSocketClient:
+        return WebSocketClient(host, port, path, SUBPROTOCOL)
+
+    if rcvbuf is None:
+        _, client = await loop.create_connection(factory, host, port)
+        return client
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.setblocking(False)
+        await loop.sock_connect(sock, (host, port))
+        _, client = await loop.create_connection(factory, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return client
+
+
+async def _open(host: str, port: int, path: str, rcvbuf: int | None) -> WebSocketClient:
+    loop = asyncio.get_running_loop()
+    client = await _connect(host, port, path, rcvbuf)
     try:
         await client.opened
         acked: asyncio.Future[None] = loop.create_future()

@@ -1,9 +1,9 @@
-"""Latency summaries and the CPU-time window a measurement runs in."""
+"""Latency summaries, the CPU-time window a measurement runs in, and the server's RSS over it."""
 
 import time
 from typing import Any
 
-from bench.procfs import cpu_seconds
+from bench.procfs import cpu_seconds, rss_bytes
 
 
 def percentile(ordered: list[int], fraction: float) -> int:
@@ -54,3 +54,24 @@ class CpuWindow:
 def server_cpu_us_per(usage: dict[str, Any], units: int) -> float | None:
     """The server's CPU time in a window, in microseconds per unit of work done in it (a delivery, a client)."""
     return usage["server_cpu_s"] * 1e6 / units if units > 0 else None
+
+
+class RssPeak:
+    """The server's RSS when made, and the highest of the readings taken whenever `sample()` is called."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.before = self.peak = rss_bytes(pid)
+
+    def sample(self) -> None:
+        self.peak = max(self.peak, rss_bytes(self.pid))
+
+    def report(self) -> dict[str, float]:
+        end = rss_bytes(self.pid)
+        self.peak = max(self.peak, end)
+        return {
+            "rss_before_mib": self.before / 2**20,
+            "rss_peak_mib": self.peak / 2**20,
+            "rss_end_mib": end / 2**20,
+            "rss_growth_mib": (self.peak - self.before) / 2**20,
+        }

@@ -1,6 +1,7 @@
 """Topic subscriptions and their events, shared by the fanout, rooms and idle scenarios.
 
-Each event's `text` is "index|perf_counter_ns at publish" ("w<round>|0" during warm-up), so every subscriber can
+Each event's `text` is "index|perf_counter_ns at publish" ("w<round>|0" during warm-up), optionally followed by
+"|padding" (the stall scenario's larger events), so every subscriber can
 check it got every event of a phase exactly once and in order, and how long each took to reach it. The load
 generator is also the publisher, so both timestamps come from the same clock.
 """
@@ -22,10 +23,10 @@ WARMUP_ROUND_TIMEOUT = 1.0
 WARMUP_TIMEOUT = 60.0
 
 
-def subscribe_frame(topic: str) -> bytes:
-    """The graphql-transport-ws `subscribe` message for one topic (always id "1": one subscription a socket)."""
+def subscribe_frame(topic: str, id: str = "1") -> bytes:
+    """The graphql-transport-ws `subscribe` message for one topic (id "1" unless a socket has several)."""
     payload = {"query": SUBSCRIBE_TOPIC, "variables": {"name": topic}}
-    return orjson.dumps({"id": "1", "type": "subscribe", "payload": payload})
+    return orjson.dumps({"id": id, "type": "subscribe", "payload": payload})
 
 
 class Progress:
@@ -86,7 +87,8 @@ class TopicSubscriber:
         if self.last_seq is not None and seq != self.last_seq + 1:
             self.problem(f"server seq {self.last_seq} then {seq}")
         self.last_seq = seq
-        head, _, sent = event["text"].partition("|")
+        head, _, rest = event["text"].partition("|")
+        sent = rest.partition("|")[0]  # padding, if any, follows a second "|"
         if head.startswith("w"):
             self._on_warmup(int(head[1:]))
             return

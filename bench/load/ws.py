@@ -48,6 +48,8 @@ class WebSocketClient(asyncio.Protocol):
         self.on_message: Callable[[bytes], None] = lambda _: None
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.closed: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self.close_reason: str | None = None  # of the server's Close frame, if one came
+        self.lost_error: str | None = None  # why the TCP connection ended, if not by a clean EOF
         self._key = base64.b64encode(os.urandom(16))
         self._request = (
             f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -65,6 +67,7 @@ class WebSocketClient(asyncio.Protocol):
         self._transport.write(self._request)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.lost_error = None if exc is None else repr(exc)
         if not self.opened.done():
             self.opened.set_exception(exc or HandshakeError("connection closed during the handshake"))
         if not self.closed.done():
@@ -78,6 +81,20 @@ class WebSocketClient(asyncio.Protocol):
         """Close without the closing handshake: the benchmark is done with this socket."""
         if self._transport is not None:
             self._transport.close()
+
+    def pause_reading(self) -> None:
+        """Stop calling recv on the socket: what the server sends stays in the kernel's buffers, then its own."""
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    @property
+    def local_port(self) -> int | None:
+        name = None if self._transport is None else self._transport.get_extra_info("sockname")
+        return None if name is None else int(name[1])
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
@@ -135,6 +152,7 @@ class WebSocketClient(asyncio.Protocol):
             self._transport.write(encode_frame(_PONG, payload))
         elif opcode == _CLOSE:
             code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else None
+            self.close_reason = payload[2:].decode(errors="replace")
             if not self.closed.done():
                 self.closed.set_result(code)
             self.close()

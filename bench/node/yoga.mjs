@@ -21,10 +21,11 @@ type Subscription { topic(name: String!): Event! }
 type Event { text: String!, seq: Int! }
 `;
 // The live scenario's fields, as in bench/apps/livegql_app.py: `board` (watched with `@live`), `liveExecutions`
-// (how many times `board` ran) and `bump(stamp)`, which changes the board and invalidates `Query.board`.
+// (how many times `board` ran) and `bump(stamp)`, which changes the board and invalidates `Query.board`. The stall
+// scenario also asks for `Board.padding(size)`, so that each live result is a few KiB.
 const LIVE_SDL = `
 extend type Query { board: Board!, liveExecutions: Int! }
-type Board { id: ID!, version: Int!, stamp: String! }
+type Board { id: ID!, version: Int!, stamp: String!, padding(size: Int!): String! }
 extend type Mutation { bump(stamp: String!): Int! }
 `;
 
@@ -50,6 +51,9 @@ const resolvers = {
       return { id: "board", version: board.version, stamp: board.stamp };
     },
     liveExecutions: () => board.executions,
+  },
+  Board: {
+    padding: (_, { size }) => "x".repeat(Math.max(0, Math.min(size, 1 << 20))),
   },
   Mutation: {
     bump: async (_, { stamp }) => {

@@ -341,9 +341,12 @@ async def test_a_peer_that_never_reads_again_is_dropped_after_close_timeout(
             stalled, fast = await _start_slow_and_fast(server, stack)
             published = await _stall_until_closed(server, fast, caplog)
             await wait_for(server, lambda: app.active_sockets == 1, "the server to stop serving the stalled peer")
+            # Not a graceful close, which would wait forever for the peer to read: the TCP connection is aborted.
+            assert any("Aborting a slow consumer" in record.getMessage() for record in caplog.records)
             await _stream_continues_for(server, fast, published)
-            labels, _, _ = await _read_to_close(stalled)
+            labels, code, _ = await _read_to_close(stalled)
             assert labels == [f"{n:06d}" for n in range(len(labels))]
+            assert code is None  # no Close frame could get out
         await tasks_back_to(server, baseline)
 
 

@@ -148,7 +148,22 @@ class WebSocketConnection:
         self.runner.cancel_all()
         self.flush()
         # A peer that reads nothing may never let the Close out: drop the socket if it cannot be written in time.
-        self._abort_timer = asyncio.get_running_loop().call_later(self.settings.close_timeout, self._finished)
+        self._abort_timer = asyncio.get_running_loop().call_later(self.settings.close_timeout, self._drop)
+
+    def _drop(self) -> None:
+        """The Close could not be written within `close_timeout`: abort the TCP connection, end the session.
+
+        ASGI can only close gracefully, and a graceful close waits for the send buffer to drain, which a peer
+        that reads nothing never lets happen: its socket and megabytes of kernel buffers would stay forever.
+        So where the server exposes its transport (uvicorn: the protocol object behind `send`), abort it.
+        """
+        protocol = getattr(self._send, "__self__", None)
+        transport = getattr(protocol, "transport", None)
+        abort = getattr(transport, "abort", None)
+        if callable(abort):
+            logger.info("Aborting a slow consumer's connection: its Close could not be written")
+            abort()
+        self._finished()
 
     def end_operation(self, id: str, errors_json: str | None) -> None:
         """A shared stream ended for operation `id`: Complete it, or send its Error."""
