@@ -33,7 +33,7 @@ PATCHES_PARAM = "livePatches"
 PATCH_FORMATS = (True, "json-patch")
 
 # What a client sends that may identify its user even when no hook returns an identity.
-_CREDENTIAL_HEADERS = ("authorization", "cookie")
+_CREDENTIAL_HEADERS = (b"authorization", b"cookie")
 # Context entries every connection has that say nothing about who is asking.
 _NOT_IDENTITY = frozenset({"pubsub", "request"})
 
@@ -127,13 +127,18 @@ class OperationRunner:
             return share(context)
         if share == "public":
             return PUBLIC
-        headers = self._connection.websocket.headers
         identity = {key: value for key, value in context.items() if key not in _NOT_IDENTITY}
         params = identity.get("connection_params")
         if isinstance(params, Mapping) and PATCHES_PARAM in params:
             # How a client wants updates delivered says nothing about who it is.
             identity["connection_params"] = {k: v for k, v in params.items() if k != PATCHES_PARAM}
-        credentials = [headers.get(name) for name in _CREDENTIAL_HEADERS]
+        # From the raw ASGI headers: building Starlette's Headers for two lookups costs more than the rest.
+        raw_headers = self._connection.websocket.scope.get("headers") or ()
+        credentials = sorted(
+            (name.decode("latin-1"), value.decode("latin-1"))
+            for name, value in raw_headers
+            if name in _CREDENTIAL_HEADERS
+        )
         return identity_sharing_key(identity, credentials)
 
     def _subscribe(self, id: str, payload: SubscribePayload) -> None:

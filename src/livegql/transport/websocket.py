@@ -5,7 +5,10 @@ only while the server pushes back. An idle subscribed connection is one parked c
 """
 
 import asyncio
+import contextlib
 import logging
+import socket
+import struct
 from collections.abc import Coroutine
 from typing import Any
 
@@ -37,6 +40,15 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) ->
         return
     await websocket.accept(subprotocol=GRAPHQL_TRANSPORT_WS_PROTOCOL)
     await WebSocketConnection(websocket, runtime, send).run()
+
+
+def _discard_unsent_on_close(transport: Any) -> None:
+    """SO_LINGER 0: closing sends a reset at once. Otherwise the kernel keeps the unsent megabytes and retries
+    delivering them to the peer that reads nothing, for minutes, before it gives up on the orphaned socket."""
+    sock = transport.get_extra_info("socket") if hasattr(transport, "get_extra_info") else None
+    if sock is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
 def _too_large(data: str | bytes, limit: int) -> bool:
@@ -162,6 +174,7 @@ class WebSocketConnection:
         abort = getattr(transport, "abort", None)
         if callable(abort):
             logger.info("Aborting a slow consumer's connection: its Close could not be written")
+            _discard_unsent_on_close(transport)
             abort()
         self._finished()
 
