@@ -1,12 +1,9 @@
 """The graphql-ws npm client (through Node.js, see node/graphql_ws_client.mjs) against a live server."""
 
 import asyncio
-import os
-import shutil
 from asyncio.subprocess import PIPE, Process
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +14,12 @@ from livegql.core import json
 from livegql.protocol import CloseCode
 from tests.interop.conftest import ADMIT_TOKEN, REJECT_REASON, Door
 from tests.interop.gql_clients import subscribers
+from tests.interop.node_support import NODE_PROJECT, require_node
 from tests.support.server import LiveServer
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.node
 
-NODE_PROJECT = Path(__file__).parent / "node"
 SCRIPT = NODE_PROJECT / "graphql_ws_client.mjs"
 NODE_TIMEOUT = 30.0  # the script gives up after 20 s on its own; this also covers Node's start-up
 # Topics the script uses (node/graphql_ws_client.mjs: RELEASE_TOPIC, MUTATION_TOPIC).
@@ -33,18 +30,7 @@ MUTATION_TOPIC = "node-mutation"
 @pytest.fixture(scope="module")
 def node() -> str:
     """The `node` executable; skips without Node or the npm install, except in CI where that must fail."""
-    executable = shutil.which("node")
-    missing = []
-    if executable is None:
-        missing.append("`node` is not on PATH")
-    if not (NODE_PROJECT / "node_modules" / "graphql-ws").is_dir():
-        missing.append("tests/interop/node/node_modules is missing (run `npm ci --prefix tests/interop/node`)")
-    if missing or executable is None:
-        reason = "; ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the graphql-ws interop tests, but {reason}")
-        pytest.skip(reason)
-    return executable
+    return require_node(("graphql-ws",), "graphql-ws interop tests")
 
 
 @asynccontextmanager

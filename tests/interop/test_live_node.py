@@ -3,12 +3,9 @@
 
 import asyncio
 import functools
-import os
-import shutil
 from asyncio.subprocess import PIPE, Process
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -16,6 +13,7 @@ from graphql import GraphQLResolveInfo
 
 from livegql import LiveGQL, PubSub
 from livegql.core import json
+from tests.interop.node_support import NODE_PROJECT, require_node
 from tests.support.server import LiveServer, serve
 from tests.support.waiting import until
 
@@ -23,7 +21,6 @@ T = TypeVar("T")
 
 pytestmark = pytest.mark.node
 
-NODE_PROJECT = Path(__file__).parent / "node"
 SCRIPT = NODE_PROJECT / "live_query_client.mjs"
 NODE_TIMEOUT = 30.0  # the script gives up after 20 s on its own; this also covers Node's start-up
 REQUIRED_PACKAGES = ("graphql-ws", "fast-json-patch")
@@ -41,21 +38,7 @@ SHARED = "subscription Shared($name: String!) { topic(name: $name) }"
 @pytest.fixture(scope="module")
 def node() -> str:
     """The `node` executable; skips without Node or the npm install, except in CI where that must fail."""
-    executable = shutil.which("node")
-    missing = []
-    if executable is None:
-        missing.append("`node` is not on PATH")
-    absent = [name for name in REQUIRED_PACKAGES if not (NODE_PROJECT / "node_modules" / name).is_dir()]
-    if absent:
-        missing.append(
-            f"tests/interop/node/node_modules lacks {', '.join(absent)} (run `npm ci --prefix tests/interop/node`)"
-        )
-    if missing or executable is None:
-        reason = "; ".join(missing)
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the graphql-ws live-query interop tests, but {reason}")
-        pytest.skip(reason)
-    return executable
+    return require_node(REQUIRED_PACKAGES, "graphql-ws live-query interop tests")
 
 
 class Boards:
