@@ -11,16 +11,19 @@ from graphql import (
     DocumentNode,
     ExecutionContext,
     ExecutionResult,
+    FragmentDefinitionNode,
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
     get_operation_ast,
 )
-from graphql.execution.execute import CollectedErrors
+from graphql.execution.execute import CollectedErrors, default_field_resolver, default_type_resolver
+from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.subscribe import execute_subscription
 
 from livegql.engine.documents import DocumentCache
+from livegql.engine.variables import coerce_simple_variables
 
 
 class OperationKind(StrEnum):
@@ -82,16 +85,39 @@ class Executor:
     ) -> "BoundOperation":
         """Coerce the variables once (a wrong type is a request error: 4xx, or an `error` message) and keep
         graphql-core's execution context, which every later execution of the operation reuses."""
-        built = ExecutionContext.build(
+        coerced = coerce_simple_variables(self.schema, prepared.operation.variable_definitions or (), variables)
+        if coerced is None:
+            built = ExecutionContext.build(
+                self.schema,
+                prepared.document,
+                raw_variable_values=variables,
+                operation_name=prepared.operation_name,
+                middleware=middleware,
+            )
+            if isinstance(built, list):
+                raise RequestError(built)
+            return BoundOperation(prepared, built)
+        # What ExecutionContext.build makes, with the variables already coerced.
+        fragments = {
+            definition.name.value: definition
+            for definition in prepared.document.definitions
+            if isinstance(definition, FragmentDefinitionNode)
+        }
+        execution = ExecutionContext(
             self.schema,
-            prepared.document,
-            raw_variable_values=variables,
-            operation_name=prepared.operation_name,
-            middleware=middleware,
+            fragments,
+            None,
+            None,
+            prepared.operation,
+            coerced,
+            default_field_resolver,
+            default_type_resolver,
+            default_field_resolver,
+            CollectedErrors(),
+            MiddlewareManager(*middleware) if middleware else None,
+            None,
         )
-        if isinstance(built, list):
-            raise RequestError(built)
-        return BoundOperation(prepared, built)
+        return BoundOperation(prepared, execution)
 
     async def run(self, bound: "BoundOperation", context: Any, root_value: Any = None) -> ExecutionResult:
         """Execute a bound operation once, as graphql-core's `execute` does after building its context.
