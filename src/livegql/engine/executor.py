@@ -22,7 +22,9 @@ from graphql.execution.execute import CollectedErrors, default_field_resolver, d
 from graphql.execution.middleware import MiddlewareManager
 from graphql.execution.subscribe import execute_subscription
 
+from livegql.engine.compiled import GIVE_UP, Plan, compile_subscription
 from livegql.engine.documents import DocumentCache
+from livegql.engine.schema import event_as_value
 from livegql.engine.variables import coerce_simple_variables
 
 
@@ -172,14 +174,21 @@ class Executor:
             return ExecutionResult(
                 None, [GraphQLError(f"Subscription field must return AsyncIterable, got {source!r}.")]
             )
-        return self._results(source, bound, context)
+        plan = compile_subscription(self.schema, bound.prepared.operation, event_as_value)
+        return self._results(source, bound, context, plan)
 
     async def _results(
-        self, source: AsyncIterable[Any], bound: "BoundOperation", context: Any
+        self, source: AsyncIterable[Any], bound: "BoundOperation", context: Any, plan: Plan | None
     ) -> AsyncIterator[ExecutionResult]:
-        """The spec's MapSourceToResponseEvent: each event executed as the root value of the operation."""
+        """The spec's MapSourceToResponseEvent: each event executed as the root value of the operation (by the
+        compiled plan when there is one and it can answer, else by graphql-core)."""
         try:
             async for event in source:
+                if plan is not None:
+                    data = plan(event)
+                    if data is not GIVE_UP:
+                        yield ExecutionResult(data, None)
+                        continue
                 yield await self.run(bound, context, root_value=event)
         finally:
             aclose = getattr(source, "aclose", None)

@@ -19,7 +19,7 @@ Resolver = Callable[..., Any]
 ResolverMap = Mapping[str, Mapping[str, Resolver]]
 
 
-def _event_as_value(event: Any, _info: Any, **_args: Any) -> Any:
+def event_as_value(event: Any, _info: Any, **_args: Any) -> Any:
     # Each item a Subscription resolver yields is already that field's value.
     return event
 
@@ -45,7 +45,7 @@ def build_schema_with_resolvers(sdl: str, resolvers: ResolverMap | None = None) 
                 raise ConfigurationError(f"resolvers[{type_name!r}][{field_name!r}] is not callable")
             if graphql_type is subscription_type:
                 field.subscribe = resolver
-                field.resolve = _event_as_value
+                field.resolve = event_as_value
             else:
                 field.resolve = resolver
     return schema
