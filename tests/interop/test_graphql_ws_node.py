@@ -1,7 +1,7 @@
 """The graphql-ws npm client (through Node.js, see node/graphql_ws_client.mjs) against a live server."""
 
 import asyncio
-from asyncio.subprocess import PIPE, Process
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,7 +14,7 @@ from livegql.core import json
 from livegql.protocol import CloseCode
 from tests.interop.conftest import ADMIT_TOKEN, REJECT_REASON, Door
 from tests.interop.gql_clients import subscribers
-from tests.interop.node_support import NODE_PROJECT, require_node
+from tests.interop.node_support import NODE_PROJECT, require_node, run_script
 from tests.support.server import LiveServer
 from tests.support.waiting import until
 
@@ -36,15 +36,8 @@ def node() -> str:
 @asynccontextmanager
 async def node_client(node: str, url: str, scenario: str) -> AsyncIterator[Process]:
     """Start the script; its stdin stays open until the caller finishes (the release scenario waits on it)."""
-    process = await asyncio.create_subprocess_exec(
-        node, str(SCRIPT), url, scenario, stdin=PIPE, stdout=PIPE, stderr=PIPE, cwd=NODE_PROJECT
-    )
-    try:
+    async with run_script(node, SCRIPT, url, scenario) as process:
         yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def result_of(process: Process) -> dict[str, Any]:

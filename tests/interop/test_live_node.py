@@ -3,7 +3,7 @@
 
 import asyncio
 import functools
-from asyncio.subprocess import PIPE, Process
+from asyncio.subprocess import Process
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -13,7 +13,7 @@ from graphql import GraphQLResolveInfo
 
 from livegql import LiveGQL, PubSub
 from livegql.core import json
-from tests.interop.node_support import NODE_PROJECT, require_node
+from tests.interop.node_support import NODE_PROJECT, require_node, run_script
 from tests.support.server import LiveServer, serve
 from tests.support.waiting import until
 
@@ -84,15 +84,8 @@ def live_server(boards: Boards) -> Iterator[LiveServer]:
 @asynccontextmanager
 async def node_client(node: str, url: str, scenario: str, options: dict[str, Any]) -> AsyncIterator[Process]:
     """Start the script; it runs until the caller closes its stdin (see `outcome`)."""
-    process = await asyncio.create_subprocess_exec(
-        node, str(SCRIPT), url, scenario, json.dumps(options), stdin=PIPE, stdout=PIPE, stderr=PIPE, cwd=NODE_PROJECT
-    )
-    try:
+    async with run_script(node, SCRIPT, url, scenario, json.dumps(options)) as process:
         yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
 
 
 async def progress(process: Process) -> dict[str, Any]:
