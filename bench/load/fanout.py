@@ -5,10 +5,8 @@ one is acknowledged (throughput, server CPU per delivery), then a paced phase we
 from dataclasses import dataclass
 from typing import Any
 
-from bench.load.connect import connect_and_subscribe
 from bench.load.phase import run_phase, subscriber_problems
-from bench.load.topics import Progress, Publisher, TopicSubscriber, warm_up
-from bench.load.ws import WebSocketClient
+from bench.load.topics import Publisher, TopicSubscriber, connect_topic_subscribers, warm_up
 
 TOPIC = "bench"
 
@@ -23,16 +21,8 @@ class FanoutParams:
 
 
 async def run_fanout(host: str, port: int, path: str, pid: int, params: FanoutParams) -> dict[str, Any]:
-    progress = Progress()
-    subscribers: list[TopicSubscriber] = []
-
-    def subscribe(client: WebSocketClient) -> None:
-        subscriber = TopicSubscriber(client, TOPIC, progress)
-        subscribers.append(subscriber)
-        subscriber.subscribe()
-
-    clients, setup = await connect_and_subscribe(
-        (host, port, path), pid, subscribe, count=params.subscribers, concurrency=params.connect_concurrency
+    clients, setup, subscribers, _progress = await connect_topic_subscribers(
+        (host, port, path), pid, TOPIC, count=params.subscribers, concurrency=params.connect_concurrency
     )
     publisher = Publisher(host, port, path)
     phases: dict[str, Any] = {}

@@ -12,13 +12,11 @@ connection got once it read again.
 from dataclasses import dataclass
 from typing import Any
 
-from bench.load.connect import connect_and_subscribe
 from bench.load.errors import ScenarioError
 from bench.load.phase import Publishing, run_phase, subscriber_problems
 from bench.load.stalled import StalledClient, open_stalled
 from bench.load.stats import RssPeak
-from bench.load.topics import Progress, Publisher, TopicSubscriber, subscribe_frame, warm_up
-from bench.load.ws import WebSocketClient
+from bench.load.topics import Publisher, connect_topic_subscribers, subscribe_frame, warm_up
 
 TOPIC = "stall"
 RESUME_TIMEOUT = 30.0  # for the stalled connection to read what the server kept for it, once it reads again
@@ -44,16 +42,8 @@ def event_index(payload: dict[str, Any]) -> int | None:
 
 
 async def run_stall_fanout(host: str, port: int, path: str, pid: int, params: StallFanoutParams) -> dict[str, Any]:
-    progress = Progress()
-    subscribers: list[TopicSubscriber] = []
-
-    def subscribe(client: WebSocketClient) -> None:
-        subscriber = TopicSubscriber(client, TOPIC, progress)
-        subscribers.append(subscriber)
-        subscriber.subscribe()
-
-    clients, setup = await connect_and_subscribe(
-        (host, port, path), pid, subscribe, count=params.subscribers, concurrency=params.connect_concurrency
+    clients, setup, subscribers, progress = await connect_topic_subscribers(
+        (host, port, path), pid, TOPIC, count=params.subscribers, concurrency=params.connect_concurrency
     )
     publisher = Publisher(host, port, path)
     stalled: StalledClient | None = None

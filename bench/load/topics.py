@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from bench.load.connect import connect_and_subscribe
 from bench.load.errors import ScenarioError
 from bench.load.graphql_http import GraphQLOverHTTP
 from bench.load.session import PONG
@@ -136,3 +137,20 @@ async def warm_up(publisher: Publisher, topics: list[str], subscribers: list[Top
             return rounds
     missing = progress.warmed.left
     raise ScenarioError(f"{missing} of {len(subscribers)} subscribers never received a warm-up event")
+
+
+async def connect_topic_subscribers(
+    address: tuple[str, int, str], pid: int, topic: str, *, count: int, concurrency: int
+) -> tuple[list[WebSocketClient], dict[str, Any], list[TopicSubscriber], Progress]:
+    """`count` sockets, each subscribed to `topic`; returns the clients, the connect phase's figures, the
+    subscribers (in connection order) and their shared progress."""
+    progress = Progress()
+    subscribers: list[TopicSubscriber] = []
+
+    def subscribe(client: WebSocketClient) -> None:
+        subscriber = TopicSubscriber(client, topic, progress)
+        subscribers.append(subscriber)
+        subscriber.subscribe()
+
+    clients, setup = await connect_and_subscribe(address, pid, subscribe, count=count, concurrency=concurrency)
+    return clients, setup, subscribers, progress
