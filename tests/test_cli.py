@@ -1,6 +1,7 @@
 """The `livegql` command, run as `python -m livegql ...` subprocesses against live servers."""
 
 import asyncio
+import os
 import re
 import shlex
 import signal
@@ -9,8 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.client import HTTPClient
 from livegql.core import json
 from livegql.demo import create_app
@@ -27,17 +30,18 @@ class Finished:
     stderr: str
 
 
-async def livegql(*args: str, cwd: Path | None = None) -> Finished:
-    process = await start(*args, cwd=cwd)
+async def livegql(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Finished:
+    process = await start(*args, cwd=cwd, env=env)
     async with asyncio.timeout(LIMIT):
         stdout, stderr = await process.communicate()
     assert process.returncode is not None
     return Finished(process.returncode, stdout.decode(), stderr.decode())
 
 
-async def start(*args: str, cwd: Path | None = None) -> asyncio.subprocess.Process:
+async def start(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    pipe = asyncio.subprocess.PIPE
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "livegql", *args, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        sys.executable, "-m", "livegql", *args, cwd=cwd, env=env, stdout=pipe, stderr=pipe
     )
 
 
@@ -287,6 +291,86 @@ async def test_serve_with_reload_imports_the_target_in_the_worker(tmp_path: Path
                     break
         async with HTTPClient(f"http://127.0.0.1:{port}/graphql") as client:
             assert await client.execute("{ hello }") == {"hello": "from a schema"}
+    finally:
+        finished = await interrupt(process)
+    assert finished.code == 0
+    assert "Traceback" not in finished.stderr
+
+
+# --- serve --broker / --workers: usage errors are found before a port is bound --------------------------
+
+OWN_PUBSUB_MODULE = """
+from livegql import LiveGQL, PubSub
+
+app = LiveGQL("type Query { hello: String }", pubsub=PubSub())
+"""
+
+
+def without_broker_env(**extra: str) -> dict[str, str]:
+    """This environment minus a broker URL the developer or CI may have set, plus `extra`."""
+    env = {name: value for name, value in os.environ.items() if name != BROKER_URL_ENV}
+    return env | extra
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragments"),
+    [
+        (["--broker", "nosuch://host"], {}, ["invalid --broker URL 'nosuch://host'", "memory:// or redis://"]),
+        (["--broker", "memory://?retention_count=many"], {}, ["invalid --broker URL", "not a number"]),
+        (["--workers", "0"], {}, ["--workers must be at least 1"]),
+        (["--workers", "2", "--reload"], {}, ["--workers and --reload cannot be combined"]),
+        (["--workers", "2"], {}, ["--workers 2 needs a shared broker", "use --broker redis://"]),
+        (["--workers", "2", "--broker", "memory://"], {}, ["needs a shared broker", "other workers"]),
+        (["--workers", "3"], {BROKER_URL_ENV: "memory://"}, ["--workers 3 needs a shared broker"]),
+        ([], {BROKER_URL_ENV: "nosuch://host"}, [f"invalid ${BROKER_URL_ENV} URL 'nosuch://host'"]),
+    ],
+)
+async def test_serve_usage_errors_exit_2_with_one_line(
+    tmp_path: Path, args: list[str], env: dict[str, str], fragments: list[str]
+) -> None:
+    (tmp_path / "chatapp.py").write_text(SCHEMA_MODULE)
+    finished = await livegql("serve", "chatapp:schema", *args, cwd=tmp_path, env=without_broker_env(**env))
+    assert_one_error_line(finished, 2, *fragments)
+
+
+async def test_serve_with_a_broker_for_an_app_that_has_its_own_pubsub_exits_2(tmp_path: Path) -> None:
+    (tmp_path / "ownapp.py").write_text(OWN_PUBSUB_MODULE)
+    finished = await livegql("serve", "ownapp:app", "--broker", "memory://", cwd=tmp_path)
+    assert_one_error_line(finished, 2, "--broker has no effect", "ownapp:app was given its own pubsub=")
+
+
+BROKER_MODULE = """
+from graphql import GraphQLField, GraphQLInt, GraphQLObjectType, GraphQLSchema
+
+from livegql import LiveGQL
+
+def max_queue(_root, info):
+    return info.context["pubsub"].backend.max_queue
+
+app = LiveGQL(GraphQLSchema(GraphQLObjectType("Query", {"maxQueue": GraphQLField(GraphQLInt, resolve=max_queue)})))
+"""
+
+
+async def test_serve_with_a_broker_gives_it_to_the_app_and_health_reports_it(tmp_path: Path) -> None:
+    (tmp_path / "brokerapp.py").write_text(BROKER_MODULE)
+    process = await start(
+        "serve",
+        "brokerapp:app",
+        "--port",
+        "0",
+        "--broker",
+        "memory://?max_queue=7",
+        cwd=tmp_path,
+        env=without_broker_env(),
+    )
+    try:
+        match = re.fullmatch(r"livegql: serving brokerapp:app at (http://[\d.:]+)/graphql", await read_line(process))
+        assert match is not None
+        async with HTTPClient(f"{match[1]}/graphql") as client:
+            assert await client.execute("{ maxQueue }") == {"maxQueue": 7}
+        async with httpx.AsyncClient(timeout=LIMIT) as http:
+            health = await http.get(f"{match[1]}/health")
+        assert (health.status_code, health.json()) == (200, {"status": "ok", "broker": "up"})
     finally:
         finished = await interrupt(process)
     assert finished.code == 0

@@ -3,10 +3,7 @@ query's) results."""
 
 import argparse
 import asyncio
-import contextlib
-import importlib
 import os
-import socket
 import sqlite3
 import sys
 from collections.abc import Sequence
@@ -14,14 +11,11 @@ from enum import IntEnum
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import uvicorn
-from graphql import GraphQLSchema
-
+from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.client import Client, ClientConnectionError, ClientError, HTTPClient
 from livegql.core import json
-from livegql.transport import LiveGQL
+from livegql.serving import CommandError, UsageError, address, listen, run, serve
 
-_TARGET_ENV = "LIVEGQL_SERVE_TARGET"  # how `serve --reload` hands MODULE:ATTR to uvicorn's worker process
 _WATCH = "subscription { messages { author text } }"
 _POST = 'mutation { send(author: "ann", text: "hi") { id } }'
 _LIVE = "query @live { messages(last: 5) { author text } }"
@@ -32,14 +26,6 @@ class ExitCode(IntEnum):
     FAILURE = 1  # the server could not be reached, or answered with errors
     USAGE = 2  # the command line was wrong (argparse uses 2 as well)
     INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
-
-
-class UsageError(Exception):
-    """A bad argument (URL, --var, MODULE:ATTR): one line on stderr, exit 2."""
-
-
-class CommandError(Exception):
-    """The command could not do its work (e.g. the port is taken): one line on stderr, exit 1."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,11 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livegql", description="The real-time GraphQL server for Python.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    serve = commands.add_parser("serve", help="serve a LiveGQL app, any ASGI app, or a GraphQLSchema")
-    serve.add_argument("target", metavar="MODULE:ATTR", help="e.g. app:app (imported from the current directory)")
-    _add_address(serve)
-    serve.add_argument("--reload", action="store_true", help="restart when files in the current directory change")
-    serve.set_defaults(run=_serve)
+    _add_serve(commands)
     demo = commands.add_parser("demo", help="serve the chat demo (SQLite)")
     _add_address(demo)
     demo.add_argument("--db", metavar="PATH", help="SQLite file (default: $LIVEGQL_DEMO_DB or a per-user file)")
@@ -87,6 +69,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_serve(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = commands.add_parser("serve", help="serve a LiveGQL app, any ASGI app, or a GraphQLSchema")
+    parser.add_argument("target", metavar="MODULE:ATTR", help="e.g. app:app (imported from the current directory)")
+    _add_address(parser)
+    parser.add_argument("--reload", action="store_true", help="restart when files in the current directory change")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes sharing the port (default: %(default)s); N > 1 needs a shared --broker",
+    )
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        help=f"broker of the app's default PubSub: memory:// or redis://host:port/db (sets ${BROKER_URL_ENV})",
+    )
+    parser.set_defaults(run=_serve)
+
+
 def _add_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
@@ -104,47 +106,8 @@ def _add_variables(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> ExitCode:
-    app = load_app(args.target)  # also when reloading: a bad target fails here, before uvicorn starts
-    if args.reload:
-        os.environ[_TARGET_ENV] = args.target
-        with contextlib.suppress(KeyboardInterrupt):  # see _run
-            uvicorn.run(f"{__name__}:reload_factory", factory=True, reload=True, host=args.host, port=args.port)
-        return ExitCode.OK
-    listener = _listen(args.host, args.port)
-    path = app.settings.path if isinstance(app, LiveGQL) else ""
-    print(f"livegql: serving {args.target} at http://{_address(listener)}{path}", flush=True)
-    _run(app, listener)
+    serve(args.target, args.host, args.port, workers=args.workers, reload=args.reload, broker=args.broker)
     return ExitCode.OK
-
-
-def reload_factory() -> Any:
-    """The app for uvicorn's reloading worker process, which imports MODULE:ATTR afresh."""
-    return load_app(os.environ[_TARGET_ENV])
-
-
-def load_app(target: str) -> Any:
-    """Import MODULE:ATTR from the current directory; a GraphQLSchema is wrapped in LiveGQL."""
-    module_name, _, attribute = target.partition(":")
-    if not module_name or not attribute:
-        raise UsageError(f"expected MODULE:ATTR (e.g. app:app), got {target!r}")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # as uvicorn does, so `livegql serve app:app` finds ./app.py
-    try:
-        value: Any = importlib.import_module(module_name)
-    except ModuleNotFoundError as error:
-        missing = error.name or ""
-        if module_name != missing and not module_name.startswith(missing + "."):
-            raise  # the module exists but imports something missing: its traceback is what helps
-        raise UsageError(f"cannot import module {module_name!r} (from {os.getcwd()})") from None
-    for name in attribute.split("."):
-        if not hasattr(value, name):
-            raise UsageError(f"module {module_name!r} has no attribute {attribute!r}")
-        value = getattr(value, name)
-    if isinstance(value, GraphQLSchema):
-        return LiveGQL(value)
-    if not callable(value):
-        raise UsageError(f"{target} is of type {type(value).__name__}, not an ASGI app or a GraphQLSchema")
-    return value
 
 
 def _demo(args: argparse.Namespace) -> ExitCode:
@@ -155,40 +118,14 @@ def _demo(args: argparse.Namespace) -> ExitCode:
         app = create_app(path)
     except (OSError, sqlite3.Error) as error:
         raise CommandError(f"cannot open the demo database {path}: {error}") from None
-    listener = _listen(args.host, args.port)
-    address = _address(listener)
+    listener = listen(args.host, args.port)
+    where = address(listener)
     print(f"livegql demo: chat stored in {path}")
-    print(f"watch:  livegql subscribe ws://{address}/graphql '{_WATCH}'")
-    print(f"post:   livegql query http://{address}/graphql '{_POST}'")
-    print(f"live:   livegql subscribe ws://{address}/graphql '{_LIVE}'", flush=True)
-    _run(app, listener)
+    print(f"watch:  livegql subscribe ws://{where}/graphql '{_WATCH}'")
+    print(f"post:   livegql query http://{where}/graphql '{_POST}'")
+    print(f"live:   livegql subscribe ws://{where}/graphql '{_LIVE}'", flush=True)
+    run(app, listener)
     return ExitCode.OK
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """Bind before serving: the printed address is the real one (even for --port 0), a busy port one line."""
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-    try:
-        listener.bind((host, port))
-    except OSError as error:
-        listener.close()
-        raise CommandError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
-    return listener
-
-
-def _run(app: Any, listener: socket.socket) -> None:
-    # uvicorn shuts down gracefully on Ctrl-C, then raises it again: for a server, that is a normal end.
-    with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(uvicorn.Config(app)).run(sockets=[listener])
-
-
-def _address(listener: socket.socket) -> str:
-    """How to reach the listener from this machine: a wildcard bind is reached on loopback."""
-    host, port = listener.getsockname()[:2]
-    if host in ("0.0.0.0", "::"):
-        host = "127.0.0.1"
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _query(args: argparse.Namespace) -> ExitCode:

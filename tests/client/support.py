@@ -1,6 +1,7 @@
 """Small helpers shared by the client tests: server-side counts and a port nobody listens on."""
 
 import socket
+from collections.abc import Sequence
 from typing import Any
 
 from livegql.client import Client
@@ -34,6 +35,6 @@ def closed_port() -> int:
     return port
 
 
-def fast_client(url: str, **options: Any) -> Client:
+def fast_client(url: str | Sequence[str], **options: Any) -> Client:
     """A Client whose reconnection backoff is milliseconds, not seconds."""
     return Client(url, backoff_initial=0.01, backoff_max=0.05, **options)

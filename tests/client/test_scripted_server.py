@@ -46,11 +46,12 @@ async def test_after_a_restart_close_the_client_initialises_again_and_resubscrib
     assert events == [{"n": 1}]
     first_init, first_subscribe, second_init, second_subscribe = seen
     assert first_init == second_init == {"type": "connection_init", "payload": {"token": "t"}}
-    assert first_subscribe == second_subscribe
+    assert first_subscribe == second_subscribe  # no position was ever named: nothing to resume after
     assert first_subscribe["payload"] == {
         "query": "subscription S($v: Int) { n }",
         "variables": {"v": 1},
         "operationName": "S",
+        "extensions": {"acknowledge": True},
     }
 
 

@@ -109,7 +109,8 @@ async def test_client_side_complete_releases_the_server_subscription(
         # The script holds its socket open until we close its stdin, so only its Complete can free this.
         await until(released, what="the server to release the subscriber after the client's Complete")
         result = await result_of(process)
-    assert result["first"] == {"data": {"topic": "first"}}
+    assert result["first"]["data"] == {"topic": "first"}
+    assert isinstance(result["first"]["extensions"]["position"], str)  # graphql-ws passes it through
     assert result["closesWhileHeld"] == []
     assert result["connections"] == 1
     assert result["after"] == {"values": [{"data": {"hello": "Hello, again!"}}], "completed": True}

@@ -1,4 +1,4 @@
-"""The client's failures beyond GraphQL errors: an unreachable server, and a close that forbids retrying."""
+"""The client's failures beyond GraphQL errors: an unreachable server, a close that forbids retrying, lost history."""
 
 from livegql.core.errors import ClientError
 
@@ -19,3 +19,16 @@ class ConnectionClosedError(ClientError):
         super().__init__(f"connection closed with code {close_code}{detail}")
         self.close_code = close_code
         self.reason = reason
+
+
+class HistoryGoneError(ClientError):
+    """A resume asked for the events after `position`, which the server no longer retains.
+
+    The server replays nothing rather than part of the gap: refetch the state, then subscribe afresh.
+    """
+
+    code = "HISTORY_GONE"
+
+    def __init__(self, message: str, errors: list[dict[str, object]], position: str | None) -> None:
+        super().__init__(message, errors)
+        self.position = position

@@ -54,9 +54,10 @@ FATAL_CLOSE_CODES: Final = frozenset(
 
 
 class Session:
-    """An acknowledged socket and its machine. Only the writer task sends, so frames keep their order."""
+    """An acknowledged socket to `url` and its machine. Only the writer task sends, so frames keep their order."""
 
-    def __init__(self, connection: ClientConnection, machine: ClientProtocol) -> None:
+    def __init__(self, url: str, connection: ClientConnection, machine: ClientProtocol) -> None:
+        self.url = url
         self.connection = connection
         self.machine = machine
         self._outbox: deque[Output] = deque()
@@ -120,7 +121,7 @@ async def open_session(url: str, params: dict[str, object] | None, limit: float)
     except BaseException:
         await connection.close(CloseCode.NORMAL_CLOSURE, "Normal Closure")
         raise
-    return Session(connection, machine)
+    return Session(url, connection, machine)
 
 
 async def _connect(url: str, limit: float) -> ClientConnection:

@@ -1,33 +1,31 @@
-"""`Client`: GraphQL over graphql-transport-ws with `websockets`, reconnecting when the socket drops.
+"""`Client`: GraphQL over graphql-transport-ws with `websockets`, reconnecting (and failing over) when the socket drops.
 
-Events published while the client is reconnecting are missed: the server has no resume support yet.
+Subscriptions ask the server to acknowledge them and track each event's stream position; after a reconnect they
+resume after the last position received, so events published meanwhile are replayed, none lost or repeated
+(livegql's resume extensions, see client/resume.py). A server that no longer retains that history ends the
+subscription with HistoryGoneError; one without the extensions is simply subscribed again, as before.
 """
 
 import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 from websockets.exceptions import ConnectionClosed
 
 from livegql.client.backoff import Backoff
 from livegql.client.errors import ClientConnectionError
+from livegql.client.failover import Endpoints
 from livegql.client.operation import Operation
-from livegql.client.results import data_of, graphql_error
-from livegql.client.session import Session, closed_error, is_fatal, open_session
+from livegql.client.results import data_of
+from livegql.client.resume import error_of, is_acknowledgement, position_of
+from livegql.client.session import Session, closed_error, is_fatal
 from livegql.client.subscription import Subscription
 from livegql.core.errors import ClientError
-from livegql.protocol import (
-    ClientEvent,
-    ErrorReceived,
-    NextReceived,
-    ServerCompleteReceived,
-    SubscribePayload,
-)
+from livegql.protocol import ClientEvent, ErrorReceived, NextReceived, ServerCompleteReceived, SubscribePayload
 
 logger = logging.getLogger("livegql.client")
 
@@ -37,19 +35,21 @@ DEFAULT_QUEUE_SIZE = 1000
 class Client:
     """A graphql-transport-ws client; use as `async with Client(url) as client:`.
 
-    The first connection is tried once: failing, `__aenter__` raises. Once connected, an unexpected drop
-    reconnects (when `reconnect`) after a backoff of `backoff_initial` doubling up to `backoff_max` seconds,
-    jittered, at most `max_attempts` times in a row (None: forever), then subscribes the active
-    subscriptions again. Queries and mutations in flight when the socket drops raise ClientError rather
-    than run twice. A close with 4400, 4401, 4403, 4406, 4409 or 4429 (or another code retrying cannot
-    fix) is never retried: every operation raises ConnectionClosedError naming the code and reason.
-    Each operation buffers up to `queue_size` unread results; one that falls further behind raises
-    ClientError and is completed, so one slow reader never stalls the socket.
+    `url` may be a sequence of URLs of equivalent servers: the first connection tries them in order until one
+    acknowledges, once each (all failing, `__aenter__` raises). Once connected, an unexpected drop reconnects
+    (when `reconnect`) after a backoff of `backoff_initial` doubling up to `backoff_max` seconds, jittered, at
+    most `max_attempts` times in a row (None: forever); each attempt tries the URL that last worked, then the
+    others. The active subscriptions are then subscribed again, resuming after their last position. Queries
+    and mutations in flight when the socket drops raise ClientError rather than run twice. A close with 4400,
+    4401, 4403, 4406, 4409 or 4429 (or another code retrying cannot fix) is never retried, nor failed over:
+    every operation raises ConnectionClosedError naming the code and reason. Each operation buffers up to
+    `queue_size` unread results; one that falls further behind raises ClientError and is completed, so one
+    slow reader never stalls the socket.
     """
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         *,
         connection_params: dict[str, Any] | None = None,
         reconnect: bool = True,
@@ -59,11 +59,11 @@ class Client:
         connect_timeout: float = 10.0,
         queue_size: int = DEFAULT_QUEUE_SIZE,
     ) -> None:
-        if urlsplit(url).scheme not in ("ws", "wss"):
-            raise ValueError(f"Client needs a ws:// or wss:// URL, not {url!r}")
+        self._endpoints = Endpoints(url)
         if connect_timeout <= 0 or queue_size <= 0:
             raise ValueError("connect_timeout and queue_size must be positive")
-        self.url = url
+        self.urls = self._endpoints.urls
+        self.url = self.urls[0]  # the one URL of earlier versions; see connected_url for the one in use
         self._params = connection_params
         self._reconnect = reconnect
         self._backoff = Backoff(backoff_initial, backoff_max, max_attempts)
@@ -75,6 +75,13 @@ class Client:
         self._task: asyncio.Task[None] | None = None
         self._failure: ClientError | None = None
         self._started = False
+        self.connects = 0
+        """Sockets acknowledged so far: 1 plus the reconnects (for monitoring and tests)."""
+
+    @property
+    def connected_url(self) -> str | None:
+        """The URL of the current socket; None before connecting, while reconnecting and once closed."""
+        return self._session.url if self._session is not None else None
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -91,7 +98,7 @@ class Client:
             raise RuntimeError("Client.connect() was already called")
         self._started = True
         try:
-            session = await open_session(self.url, self._params, self._connect_timeout)
+            session = await self._endpoints.open(self._params, self._connect_timeout)
         except ClientError as error:
             self._fail(error)
             raise
@@ -103,8 +110,9 @@ class Client:
                 await session.close()
             raise self._failure
         self._session = session
+        self.connects += 1
         self._send_subscribe(session, list(self._operations.values()))  # any started meanwhile
-        self._task = asyncio.create_task(self._supervise(session), name=f"livegql client {self.url}")
+        self._task = asyncio.create_task(self._supervise(session), name=f"livegql client {session.url}")
 
     async def aclose(self) -> None:
         """Close the socket and stop the reader; pending operations raise ClientError. Idempotent."""
@@ -120,13 +128,19 @@ class Client:
                 await session.close()
 
     async def execute(
-        self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        extensions: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Run a query or mutation; its `data`, or ClientError when the result has errors or it fails.
 
         Given a subscription, returns the first event's data and completes it.
         """
-        operation = self._start(SubscribePayload(query, variables, operation_name), resumable=False)
+        payload = SubscribePayload(query, variables, operation_name, extensions)
+        operation = self._start(payload, resumable=False)
         try:
             result = await operation.next()
         finally:
@@ -138,10 +152,20 @@ class Client:
         return data_of(result)
 
     def subscribe(
-        self, query: str, variables: dict[str, Any] | None = None, operation_name: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        extensions: dict[str, Any] | None = None,
     ) -> Subscription:
-        """Subscribe now; iterate the result for each event's `data`. Leaving the loop completes it."""
-        operation = self._start(SubscribePayload(query, variables, operation_name), resumable=True)
+        """Subscribe now; iterate the result for each event's `data`. Leaving the loop completes it.
+
+        `extensions` go in the Subscribe payload, with `acknowledge` (and, when resuming, `resumeAfter`)
+        merged over them; a `resumeAfter` position given there resumes a stream kept from earlier.
+        """
+        payload = SubscribePayload(query, variables, operation_name, extensions)
+        operation = self._start(payload, resumable=True)
         return Subscription(operation, self._stop)
 
     def _start(self, payload: SubscribePayload, *, resumable: bool) -> Operation:
@@ -169,7 +193,7 @@ class Client:
         if not session.machine.acknowledged:
             return  # the machine is closing this socket; the drop is handled by the supervisor
         for operation in operations:
-            session.machine.subscribe(operation.id, operation.payload)
+            session.machine.subscribe(operation.id, operation.subscribe_payload())
             operation.sent = True
         session.flush()
 
@@ -189,10 +213,11 @@ class Client:
                 if is_fatal(error) or not self._reconnect:
                     self._fail(error)
                     return
-                logger.info("%s: %s; reconnecting", self.url, error)
+                logger.info("%s: %s; reconnecting", session.url, error)
                 self._forget_unresumable()
                 session = await self._reopen()
                 self._session = session
+                self.connects += 1
                 self._send_subscribe(session, list(self._operations.values()))
         except ClientError as error:
             self._fail(error)
@@ -217,6 +242,8 @@ class Client:
                 # Before any await: from here on, new operations wait for the next socket.
                 session.machine.connection_lost()
                 self._session = None
+                for operation in self._operations.values():
+                    operation.connection_lost()  # subscribed() now waits for the next socket's ack
                 return closed_error(closed)
             session.machine.receive_text(frame)
             self._dispatch(session.machine.events_received())
@@ -227,15 +254,24 @@ class Client:
         # ConnectionAck repeats are ignored; the machine already queued a Pong for each Ping.
         for event in events:
             if isinstance(event, NextReceived):
-                operation = self._operations.get(event.id)
-                if operation is not None and not operation.push(event.payload):
-                    limit = self._queue_size
-                    self._stop(operation, ClientError(f"fell more than {limit} results behind; completed"))
+                self._deliver(event)
             elif isinstance(event, ErrorReceived | ServerCompleteReceived):
                 operation = self._operations.pop(event.id, None)
                 if operation is not None:
-                    error = graphql_error(event.errors) if isinstance(event, ErrorReceived) else None
+                    error = None
+                    if isinstance(event, ErrorReceived):
+                        error = error_of(event.errors, operation.resumed_after)
                     operation.finish(error)
+
+    def _deliver(self, event: NextReceived) -> None:
+        operation = self._operations.get(event.id)
+        if operation is None:
+            return
+        if is_acknowledgement(event.payload):
+            operation.acknowledge(position_of(event.payload))  # never a result: it carries no data
+        elif not operation.push(event.payload):
+            limit = self._queue_size
+            self._stop(operation, ClientError(f"fell more than {limit} results behind; completed"))
 
     def _forget_unresumable(self) -> None:
         """After a drop: queries and mutations already sent fail (a retry could run them twice)."""
@@ -246,14 +282,16 @@ class Client:
             operation.sent = False
 
     async def _reopen(self) -> Session:
+        """Back off, then try every URL (the last one that worked first); again, until allowed no more."""
         last: ClientError | None = None
         for attempt, delay in enumerate(self._backoff.delays(), start=1):
             await asyncio.sleep(delay)
             try:
-                return await open_session(self.url, self._params, self._connect_timeout)
+                return await self._endpoints.open(self._params, self._connect_timeout)
             except ClientError as error:
                 if is_fatal(error):
                     raise
-                logger.info("%s: reconnection attempt %d failed: %s", self.url, attempt, error)
+                logger.info("reconnection attempt %d failed: %s", attempt, error)
                 last = error
-        raise ClientConnectionError(f"gave up reconnecting to {self.url}: {last or 'no attempts allowed'}")
+        where = self._endpoints.describe()
+        raise ClientConnectionError(f"gave up reconnecting to {where}: {last or 'no attempts allowed'}")

@@ -39,3 +39,27 @@ class ClientError(LiveGQLError):
     def __init__(self, message: str, errors: list[dict[str, object]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []
+
+
+class BrokerUnavailableError(LiveGQLError):
+    """The broker could not accept a publish (e.g. Redis is unreachable): the event was NOT published.
+
+    Raised to the caller instead of dropping the event; a mutation that publishes gets a GraphQL error.
+    """
+
+    code = "BROKER_UNAVAILABLE"
+
+
+class HistoryGoneError(LiveGQLError):
+    """A resume asked for events after a position the broker no longer retains (or never knew).
+
+    The server never sends a partial replay: the subscription ends with this error so the client can refetch.
+    """
+
+    code = "HISTORY_GONE"
+
+
+class InvalidPositionError(LiveGQLError):
+    """A resume position that is not one the broker hands out (malformed text)."""
+
+    code = "INVALID_POSITION"

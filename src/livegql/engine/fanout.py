@@ -1,8 +1,9 @@
 """The subscription hub: subscribers of one `OperationKey` share one source stream and one execution per event.
 
-Each event's result is encoded once; every sink receives the same string and wraps it in its own frame. The
-source starts with the first subscriber of a key and stops when the last one leaves. Sinks never block the
-hub: `push` must return at once (a slow consumer is the sink's problem, decided by its own policy).
+Each event's result is encoded once, with the event's broker position in its `extensions`; every sink receives
+the same string and wraps it in its own frame. The source starts with the first subscriber of a key and stops
+when the last one leaves. Sinks never block the hub: `push` must return at once (a slow consumer is the sink's
+problem, decided by its own policy). A subscriber that asks is acknowledged once the source is live.
 """
 
 import asyncio
@@ -13,6 +14,8 @@ from typing import Any, Protocol
 from graphql import ExecutionResult, GraphQLError
 
 from livegql.broker import subscription_scope
+from livegql.broker.scope import Scope
+from livegql.core import json
 from livegql.engine.executor import BoundOperation, Executor
 from livegql.engine.operations import OperationKey
 from livegql.engine.results import ResultEncoder
@@ -35,14 +38,40 @@ class StreamSink(Protocol):
     def finish(self) -> None:
         """The source ended normally; nothing follows."""
 
+    def acknowledge(self, payload_json: str) -> None:
+        """The stream is live: every event after the position in this payload will be pushed. Sent once,
+        before any event, to a subscriber that asked for it."""
+
+
+def acknowledgement(position: str | None) -> str:
+    """The payload of the `next` that tells a subscriber its subscription is live, and where it starts."""
+    return '{"extensions":{"subscribed":true,"position":' + json.dumps(position) + "}}"
+
 
 class _Stream:
-    __slots__ = ("key", "members", "task")
+    __slots__ = ("awaiting", "key", "live", "members", "scope", "task")
 
     def __init__(self, key: OperationKey) -> None:
         self.key = key
         self.members: dict[int, StreamSink] = {}  # insertion-ordered: delivery order is join order
+        self.awaiting: dict[int, StreamSink] = {}  # members owed an acknowledgement
+        self.live = False
+        self.scope: Scope | None = None
         self.task: asyncio.Task[None] | None = None
+
+    def went_live(self, position: str | None) -> None:
+        """The broker registered the source's subscription (the first one, if it reads several topics)."""
+        self.live = True
+        if self.awaiting:
+            payload = acknowledgement(position)
+            awaiting = tuple(self.awaiting.values())
+            self.awaiting.clear()
+            for sink in awaiting:
+                sink.acknowledge(payload)
+
+    @property
+    def position(self) -> str | None:
+        return self.scope.position if self.scope is not None else None
 
 
 class SubscriptionHub:
@@ -59,16 +88,28 @@ class SubscriptionHub:
     def stream_count(self) -> int:
         return len(self._streams)
 
-    def join(self, key: OperationKey, bound: BoundOperation, context: Any, sink: StreamSink) -> Leave:
-        """Add `sink` to the stream of `key`, starting it (with this caller's context) if it is the first."""
+    def join(
+        self, key: OperationKey, bound: BoundOperation, context: Any, sink: StreamSink, *, acknowledge: bool = False
+    ) -> Leave:
+        """Add `sink` to the stream of `key`, starting it (with this caller's context) if it is the first.
+
+        With `acknowledge`, the sink is told once the stream is live (at once, if it already is), with the
+        position after which it receives every event.
+        """
         stream = self._streams.get(key)
         if stream is None:
             stream = self._streams[key] = _Stream(key)
             stream.task = asyncio.get_running_loop().create_task(self._pump(stream, bound, context))
         stream.members[id(sink)] = sink
+        if acknowledge:
+            if stream.live:
+                sink.acknowledge(acknowledgement(stream.position))
+            else:
+                stream.awaiting[id(sink)] = sink
         return lambda: self._leave(stream, sink)
 
     def _leave(self, stream: _Stream, sink: StreamSink) -> None:
+        stream.awaiting.pop(id(sink), None)
         if stream.members.pop(id(sink), None) is None or stream.members:
             return
         if self._streams.get(stream.key) is stream:
@@ -78,7 +119,8 @@ class SubscriptionHub:
 
     async def _pump(self, stream: _Stream, bound: BoundOperation, context: Any) -> None:
         try:
-            async with subscription_scope():
+            async with subscription_scope(resume_after=stream.key.resume_after, on_live=stream.went_live) as scope:
+                stream.scope = scope
                 source = await self._executor.subscribe(bound, context)
                 if isinstance(source, ExecutionResult):
                     self._end(stream, self._encoder.encode_errors(source.errors or []))
@@ -94,9 +136,19 @@ class SubscriptionHub:
     async def _relay(self, stream: _Stream, source: AsyncIterator[ExecutionResult]) -> None:
         encode = self._encoder.encode_result
         members = stream.members
+        scope = stream.scope
+        assert scope is not None
         try:
             async for result in source:
                 self.executions += 1
+                position = scope.position
+                if position is not None:
+                    result.extensions = {**(result.extensions or {}), "position": position}
+                if stream.awaiting:  # a source that never reported being live: its first event says it is
+                    stream.went_live(None)
+                if stream.key.resume_after is not None and self._streams.get(stream.key) is stream:
+                    # A replay has begun: a later resumer from the same position needs its own from the start.
+                    del self._streams[stream.key]
                 payload = encode(result)
                 for sink in tuple(members.values()):
                     sink.push(payload)
@@ -114,6 +166,7 @@ class SubscriptionHub:
             del self._streams[stream.key]
         members = tuple(stream.members.values())
         stream.members.clear()
+        stream.awaiting.clear()
         for sink in members:
             if errors_json is None:
                 sink.finish()

@@ -26,12 +26,18 @@ class OperationKey:
     operation_name: str | None
     variables: str  # canonical JSON: key order must not split a group
     sharing: Hashable
+    resume_after: str | None = None  # resumers from one position see the same events, so they share too
 
 
-def operation_key(prepared: PreparedOperation, variables: Mapping[str, Any] | None, sharing: Hashable) -> OperationKey:
+def operation_key(
+    prepared: PreparedOperation,
+    variables: Mapping[str, Any] | None,
+    sharing: Hashable,
+    resume_after: str | None = None,
+) -> OperationKey:
     # Decoded to str: orjson's bytes keep their 4 KiB write buffer, and keys live as long as their streams.
     encoded = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS).decode()
-    return OperationKey(prepared.query, prepared.operation_name, encoded, sharing)
+    return OperationKey(prepared.query, prepared.operation_name, encoded, sharing, resume_after)
 
 
 def identity_sharing_key(*parts: Any) -> Hashable:

@@ -47,6 +47,8 @@ class ResultEncoder:
         response: dict[str, Any] = {"data": result.data}
         if result.errors:
             response["errors"] = self.format_errors(result.errors)
+        if result.extensions:
+            response["extensions"] = result.extensions
         return response
 
     def encode_result(self, result: ExecutionResult) -> str:

@@ -19,6 +19,7 @@ from livegql.engine.fanout import SubscriptionHub
 from livegql.engine.live import LiveQueryHub
 from livegql.engine.schema import ResolverMap, with_live_directive
 from livegql.transport.context import ContextFactory, OnConnect
+from livegql.transport.health import health_route
 from livegql.transport.http import HTTPEndpoint
 from livegql.transport.runtime import Runtime, Share
 from livegql.transport.websocket import serve_websocket
@@ -34,6 +35,11 @@ class LiveGQL:
     `context` returned, the connection_init payload and the Authorization and Cookie headers. `"public"`
     shares among every connection (the data is the same for everyone); a callable maps a connection's
     context to a hashable key of your own.
+
+    Without `pubsub`, the app creates its broker from the environment (`LIVEGQL_BROKER_URL`, which
+    `livegql serve --broker URL` sets; in memory when unset) and closes it when the app closes. A `pubsub`
+    passed in belongs to the caller, who closes it. `health_path` serves `GET` with the broker's health
+    (200 or 503, JSON); None serves none.
     """
 
     def __init__(
@@ -45,6 +51,7 @@ class LiveGQL:
         on_connect: OnConnect | None = None,
         context: ContextFactory = None,
         share: Share = "identity",
+        health_path: str | None = "/health",
         settings: Settings | None = None,
         **setting_overrides: Any,
     ) -> None:
@@ -55,7 +62,8 @@ class LiveGQL:
             raise ConfigurationError(f"Unknown setting: {error}") from error
         if share not in ("identity", "public") and not callable(share):
             raise ConfigurationError('share must be "identity", "public" or a callable(context) -> hashable key')
-        self.pubsub = pubsub if pubsub is not None else PubSub()
+        self._owns_pubsub = pubsub is None
+        self.pubsub = pubsub if pubsub is not None else PubSub.from_environment()
         executor = Executor(self.schema, document_cache_size=self.settings.document_cache_size)
         encoder = ResultEncoder(debug=self.settings.debug)
         self.subscriptions = SubscriptionHub(executor, encoder)
@@ -78,10 +86,17 @@ class LiveGQL:
             live=self.live,
         )
         self._http = HTTPEndpoint(self.runtime)
-        self._router = Starlette(
-            routes=[Route(self.settings.path, self._http, methods=None)],
-            lifespan=self._lifespan,
-        )
+        routes = [Route(self.settings.path, self._http, methods=None)]
+        if health_path is not None:
+            if health_path == self.settings.path:
+                raise ConfigurationError(f"health_path {health_path!r} is the GraphQL path")
+            routes.append(health_route(health_path, self.pubsub))
+        self._router = Starlette(routes=routes, lifespan=self._lifespan)
+
+    @property
+    def owns_pubsub(self) -> bool:
+        """Whether the app created its broker (from the environment) rather than being given one."""
+        return self._owns_pubsub
 
     async def invalidate(self, *keys: str) -> None:
         """Re-execute every live query that read one of `keys` (`"Message:42"`, `"Query.messages"`), in
@@ -89,9 +104,13 @@ class LiveGQL:
         await self.pubsub.invalidate(*keys)
 
     async def close(self) -> None:
-        """Stop every shared subscription stream and live query (done at ASGI lifespan shutdown)."""
+        """Stop every shared subscription stream and live query, then close the broker if the app created
+        it (done at ASGI lifespan shutdown)."""
         await self.subscriptions.close()
         await self.live.close()
+        # After the hubs: their streams end cleanly while the broker still answers.
+        if self._owns_pubsub:
+            await self.pubsub.close()
 
     @asynccontextmanager
     async def _lifespan(self, _app: Any) -> AsyncIterator[None]:

@@ -31,6 +31,10 @@ logger = logging.getLogger("livegql.operations")
 PATCHES_PARAM = "livePatches"
 """connection_init payload or operation `extensions` entry asking for JSON Patch live-query updates."""
 PATCH_FORMATS = (True, "json-patch")
+ACKNOWLEDGE_EXTENSION = "acknowledge"
+"""Subscribe `extensions` entry (true) asking to be told, before any event, that the subscription is live."""
+RESUME_EXTENSION = "resumeAfter"
+"""Subscribe `extensions` entry: the last event position the client saw; missed events are replayed first."""
 
 # What a client sends that may identify its user even when no hook returns an identity.
 _CREDENTIAL_HEADERS = (b"authorization", b"cookie")
@@ -152,9 +156,15 @@ class OperationRunner:
             return
         context, variables = dict(self._context), payload.variables
         if prepared.kind is OperationKind.SUBSCRIPTION:
-            key = operation_key(prepared, variables, self._sharing)
+            extensions = payload.extensions or {}
+            resume_after = extensions.get(RESUME_EXTENSION)
+            if resume_after is not None and not isinstance(resume_after, str):
+                self._refuse(id, f'"{RESUME_EXTENSION}" must be a position string from an earlier event')
+                return
+            key = operation_key(prepared, variables, self._sharing, resume_after)
             sink = SubscriptionSink(self._connection, id)
-            self._operations[id] = self._runtime.subscriptions.join(key, bound, context, sink)
+            acknowledge = extensions.get(ACKNOWLEDGE_EXTENSION) is True
+            self._operations[id] = self._runtime.subscriptions.join(key, bound, context, sink, acknowledge=acknowledge)
         elif is_live(prepared.operation, variables):
             key = operation_key(prepared, variables, self._sharing)
             patches = self._patches or (payload.extensions or {}).get(PATCHES_PARAM) in PATCH_FORMATS
@@ -164,6 +174,12 @@ class OperationRunner:
             assert self.group is not None
             task = self.group.create_task(self._execute(id, bound, context))
             self._operations[id] = task.cancel
+
+    def _refuse(self, id: str, message: str) -> None:
+        """An operation the request itself makes impossible: its Error, nothing else."""
+        errors = [GraphQLError(message, extensions={"code": "BAD_REQUEST"})]
+        self._machine.send_error(id, self._runtime.encoder.encode_errors(errors))
+        self._connection.flush()
 
     async def _execute(self, id: str, bound: BoundOperation, context: ContextValue) -> None:
         encoder = self._runtime.encoder

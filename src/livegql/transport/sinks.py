@@ -30,6 +30,10 @@ class SubscriptionSink:
         if frame is not None:
             outbox.append(frame)
 
+    def acknowledge(self, payload_json: str) -> None:
+        # Same path and policy as an event: it must reach the client before any event does.
+        self.push(payload_json)
+
     def fail(self, errors_json: str) -> None:
         self.connection.end_operation(self.id, errors_json)
 

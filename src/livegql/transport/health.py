@@ -1,0 +1,34 @@
+"""The health endpoint: `GET /health` answers whether this process can reach its broker, for load balancers
+and orchestrators (200 while it can, 503 while it cannot)."""
+
+from http import HTTPStatus
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from livegql.broker import PubSub
+from livegql.core import json
+from livegql.core.errors import ConfigurationError
+
+_UP = json.dumps_bytes({"status": "ok", "broker": "up"})
+_DOWN = json.dumps_bytes({"status": "degraded", "broker": "down"})
+
+
+def health_route(path: str, pubsub: PubSub) -> Route:
+    """A Starlette route answering GET (and HEAD) at `path` from `pubsub.healthy`."""
+    if not path.startswith("/"):
+        raise ConfigurationError(f"health_path must start with '/', got {path!r}")
+
+    async def health(_request: Request) -> Response:
+        # `healthy` is the broker's own view of its connection, kept current by its I/O: reading it costs
+        # nothing, so a probe every second never adds load on the broker.
+        up = pubsub.healthy
+        return Response(
+            _UP if up else _DOWN,
+            status_code=HTTPStatus.OK if up else HTTPStatus.SERVICE_UNAVAILABLE,
+            media_type="application/json",
+            headers={"Cache-Control": "no-store"},  # a cached "ok" would hide an outage
+        )
+
+    return Route(path, health, methods=["GET"], name="livegql-health")
