@@ -184,3 +184,17 @@ async def test_a_bad_resume_position_is_refused_with_a_clear_code(
         # The socket stays usable.
         await subscribe(peer, "fine", "t", acknowledge=True)
         await acknowledged(peer, "fine")
+
+
+async def test_a_source_that_reads_no_topic_is_acknowledged_before_its_first_event_without_positions(
+    server: LiveServer,
+) -> None:
+    async with connect(server.ws_url) as peer:
+        await peer.init()
+        payload = {"query": "subscription { count(to: 2) }", "extensions": {"acknowledge": True}}
+        await peer.send({"id": "c", "type": "subscribe", "payload": payload})
+        ack = await peer.receive_type("next")
+        assert ack["payload"] == {"extensions": {"subscribed": True, "position": None}}
+        for value in (1, 2):
+            assert (await peer.receive_type("next"))["payload"] == {"data": {"count": value}}
+        assert await peer.receive_type("complete") == {"id": "c", "type": "complete"}

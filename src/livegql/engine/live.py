@@ -37,6 +37,7 @@ class LiveSink(Protocol):
 class _LiveQuery:
     __slots__ = (
         "context",
+        "heard",
         "key",
         "keys",
         "last_started",
@@ -63,6 +64,7 @@ class _LiveQuery:
         self.seen: set[str] | None = None  # keys invalidated while an execution runs (its keys are unknown yet)
         self.stale = False
         self.last_started = float("-inf")
+        self.heard = False  # its latest execution began while the hub was hearing invalidations
 
 
 class LiveQueryHub:
@@ -79,6 +81,7 @@ class LiveQueryHub:
         self._queries: dict[OperationKey, _LiveQuery] = {}
         self._index: dict[str, set[_LiveQuery]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._hearing = False  # the listener's broker subscription is live: no invalidation can be missed
         self.executions = 0
         """Live-query executions so far, however many watchers shared each one: for tests and metrics."""
 
@@ -141,7 +144,7 @@ class LiveQueryHub:
 
     async def _run(self, query: _LiveQuery) -> None:
         query.last_started = asyncio.get_running_loop().time()
-        query.seen, query.stale = set(), False
+        query.seen, query.stale, query.heard = set(), False, self._hearing
         self.executions += 1
         keys: set[str] = set()
         context = {**query.context, RESOURCE_KEYS: keys}
@@ -186,9 +189,18 @@ class LiveQueryHub:
 
     def _ensure_listener(self) -> None:
         if self._listener is None:
-            # Subscribed here, synchronously, so no invalidation published from now on can be missed.
-            subscription = self._pubsub.backend.subscribe(INVALIDATION_TOPIC)
+            self._hearing = False
+            subscription = self._pubsub.backend.subscribe(INVALIDATION_TOPIC, on_live=self._went_live)
             self._listener = asyncio.get_running_loop().create_task(self._listen(subscription))
+
+    def _went_live(self, _position: str) -> None:
+        """The invalidation subscription is registered with the broker (at once in memory, after a round trip
+        with Redis). A query whose execution began before then may have missed a change: it runs again, so
+        the first result is never held up by the broker and never left stale by it."""
+        self._hearing = True
+        for query in tuple(self._queries.values()):
+            if not query.heard and (query.task is not None or query.revision is not None):
+                self._schedule(query)
 
     async def _listen(self, subscription: Subscription) -> None:
         try:
