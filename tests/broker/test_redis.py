@@ -8,10 +8,11 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
@@ -20,7 +21,7 @@ from livegql.broker.redis_resp import ReplyReader
 from livegql.broker.redis_script import parse_position
 from livegql.broker.redis_subscription import REPLAY_PAGE
 from livegql.broker.retention import Retention
-from livegql.core.errors import BrokerUnavailableError, HistoryGoneError
+from livegql.core.errors import BrokerUnavailableError, ConfigurationError, HistoryGoneError
 from tests.broker.conftest import WAIT, Live, position_key
 from tests.support.redis import RedisServer, delete_keys, free_port
 from tests.support.waiting import until
@@ -101,6 +102,14 @@ async def test_the_pubsub_reply_reader_raises_an_error_reply() -> None:
     stream.feed_data(b"-NOPERM no permissions\r\n")
     with pytest.raises(ResponseError, match="NOPERM"):
         await ReplyReader(stream).batch()
+
+
+async def test_the_pubsub_reply_reader_rejects_a_redis_py_without_the_stream_it_reads() -> None:
+    class FutureConnection:  # a redis-py connection that no longer keeps its stream in `_reader`
+        _stream = asyncio.StreamReader()
+
+    with pytest.raises(ConfigurationError, match=r"redis-py \S+ is not supported"):
+        ReplyReader.of(cast(AbstractConnection, FutureConnection()))
 
 
 async def test_local_subscribers_share_one_upstream_subscription_per_topic(redis_url: str, prefix: str) -> None:

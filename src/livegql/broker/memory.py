@@ -2,20 +2,22 @@
 
 Positions read "<epoch>-<seq>": the epoch changes with every backend (history dies with it, so older positions
 must not match) and seq counts events of the whole backend, so positions also compare across its topics.
+The subscriber side (`MemorySubscription`, its queue and iteration) is in memory_subscription.
 """
 
-import asyncio
 import re
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Any, ClassVar, Self
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from livegql.broker.base import OnLive
+from livegql.broker.memory_subscription import Entry, MemorySubscription
 from livegql.broker.retention import Retention
 from livegql.core.errors import HistoryGoneError, InvalidPositionError, LiveGQLError, SlowConsumerError
+
+__all__ = ["DEFAULT_MAX_QUEUE", "MemoryBackend", "MemorySubscription"]  # the subscription lives in memory_subscription
 
 DEFAULT_MAX_QUEUE = 10_000
 
@@ -24,9 +26,6 @@ _SWEEP_STEPS = 2
 so two per call keep idle history bounded by the retention without a background task."""
 
 _POSITION = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")  # 20 digits: the 64-bit ids other brokers hand out
-
-Entry = tuple[int, Any, float]
-"""(seq, payload, clock time of publish): one tuple per event, shared by the history and every queue."""
 
 
 class _Topic:
@@ -44,128 +43,6 @@ class _Topic:
         # Weak references: a subscription nobody can read from any more must be collectable (then __del__
         # unregisters it); a plain dict iterates faster than a WeakValueDictionary on the publish path.
         self.subscribers: dict[int, weakref.ref[MemorySubscription]] = {}
-
-
-class MemorySubscription:
-    """A subscriber of one topic; iterate it, then close it (or let it be collected)."""
-
-    __slots__ = (
-        "__weakref__",
-        "_backend",
-        "_closed",
-        "_error",
-        "_live",
-        "_max_queue",
-        "_on_live",
-        "_overflowed",
-        "_queue",
-        "_seq",
-        "_waiter",
-        "topic",
-    )
-
-    def __init__(
-        self,
-        backend: "MemoryBackend",
-        topic: str,
-        start: int,
-        *,
-        on_live: OnLive | None = None,
-        replay: Iterable[Entry] = (),
-        error: LiveGQLError | None = None,
-    ) -> None:
-        self._backend = backend
-        self.topic = topic
-        self._max_queue = backend.max_queue
-        self._queue: deque[Entry] = deque(replay)
-        self._waiter: asyncio.Future[None] | None = None
-        # A subscription born with an error was never registered: it only reports the error, once.
-        self._closed = error is not None
-        self._error = error
-        self._overflowed = False
-        self._live = False
-        self._seq = start  # the start position until a payload is returned, then that payload's
-        self._on_live = on_live
-
-    @property
-    def position(self) -> str | None:
-        """The position of the last payload returned; before any, the start position once live, else None."""
-        return f"{self._backend.epoch}-{self._seq}" if self._live else None
-
-    def deliver(self, entry: Entry) -> None:
-        if self._closed or self._overflowed:
-            return
-        queue = self._queue
-        if len(queue) >= self._max_queue:
-            # Dropping silently would lose data; end this stream loudly instead and free its memory.
-            self._overflowed = True
-            queue.clear()
-        else:
-            queue.append(entry)
-        self._wake()
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> Any:
-        if not self._live:
-            self._go_live()
-        queue = self._queue
-        while not queue:
-            if self._overflowed:
-                self._release()
-                raise SlowConsumerError(f"Subscriber of {self.topic!r} fell more than {self._max_queue} events behind")
-            if self._closed:
-                raise StopAsyncIteration
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        entry = queue.popleft()
-        self._seq = entry[0]
-        return entry[1]
-
-    def _go_live(self) -> None:
-        """The first `__anext__`: report the resume error, if any, else tell `on_live` the start position."""
-        error = self._error
-        if error is not None:
-            self._error = None
-            raise error
-        if self._closed:
-            raise StopAsyncIteration
-        self._live = True
-        on_live, self._on_live = self._on_live, None
-        if on_live is not None:
-            on_live(f"{self._backend.epoch}-{self._seq}")
-
-    def _release(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._queue.clear()
-            self._backend.unregister(self)
-            self._wake()
-
-    async def aclose(self) -> None:
-        self._release()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._release()
-
-    def __del__(self) -> None:
-        # A resolver's `async for` does not close the iterator it abandons; collection is the backstop.
-        if not self._closed:
-            self._closed = True
-            self._backend.unregister(self)
 
 
 class MemoryBackend:

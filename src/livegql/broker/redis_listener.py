@@ -103,10 +103,11 @@ class Listener:
         try:
             async with asyncio.timeout(self._store.command_timeout):
                 await connection.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+            reader = ReplyReader.of(connection)  # after redis-py's handshake the stream is ours alone
             self._begin()
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._keep(connection))
-                group.create_task(self._read(connection))
+                group.create_task(self._read(reader))
         finally:
             await connection.disconnect(nowait=True)
 
@@ -171,10 +172,7 @@ class Listener:
         async with asyncio.timeout(self._store.write_timeout):
             await connection.send_command(*command)
 
-    async def _read(self, connection: AbstractConnection) -> None:
-        stream = connection._reader  # after redis-py's handshake the stream is ours alone: see redis_resp
-        assert stream is not None
-        reader = ReplyReader(stream)
+    async def _read(self, reader: ReplyReader) -> None:
         by_channel = self._table.by_channel
         while True:
             replies = await reader.batch()  # no timeout: the keeper's PING detects a dead peer
