@@ -166,3 +166,8 @@ async def test_close_ends_every_subscription(backend: Backend) -> None:
         async with asyncio.timeout(WAIT):
             await waiting
     assert backend.topic_count() == 0
+
+
+async def test_a_reachable_broker_checks_healthy(backend: Backend) -> None:
+    assert await backend.check() is True
+    assert backend.healthy

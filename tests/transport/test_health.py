@@ -10,6 +10,7 @@ import pytest
 from livegql import LiveGQL, PubSub
 from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.core.errors import ConfigurationError
+from tests.support.redis import RedisServer
 from tests.support.schema import SDL, make_resolvers
 from tests.support.server import serve
 
@@ -37,13 +38,29 @@ def test_health_is_ok_while_the_broker_is_up() -> None:
 def test_health_is_degraded_with_503_while_the_broker_is_down() -> None:
     pubsub = PubSub.from_url("redis://127.0.0.1:1")  # nothing listens on port 1
     with serve(make_app(pubsub)) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as http:
-        # The broker learns that Redis is unreachable from its first use: here, a mutation that publishes.
+        # A publish is refused with a GraphQL error, and the probe says the broker is down.
         published = http.post("/graphql", json={"query": PUBLISH}, timeout=LIMIT).json()
         assert published["errors"][0]["extensions"]["code"] == "BROKER_UNAVAILABLE", published
         response = http.get("/health", timeout=LIMIT)
         server.call(pubsub.close())
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json() == {"status": "degraded", "broker": "down"}
+
+
+def test_health_follows_redis_going_down_and_coming_back_without_any_other_traffic(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    with RedisServer(tmp_path_factory.mktemp("redis")) as redis:
+        pubsub = PubSub.from_url(redis.url)
+        with serve(make_app(pubsub)) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}") as http:
+            assert http.get("/health", timeout=LIMIT).status_code == HTTPStatus.OK
+            redis.stop()
+            down = http.get("/health", timeout=LIMIT)  # no publish, no subscriber: the probe itself asks Redis
+            redis.start()
+            up = http.get("/health", timeout=LIMIT)
+            server.call(pubsub.close())
+    assert (down.status_code, down.json()) == (HTTPStatus.SERVICE_UNAVAILABLE, {"status": "degraded", "broker": "down"})
+    assert up.status_code == HTTPStatus.OK
 
 
 def test_health_answers_head_without_a_body() -> None:

@@ -67,7 +67,11 @@ class Backend(Protocol):
 
     @property
     def healthy(self) -> bool:
-        """Whether the broker is reachable now (always True in memory); shown by the health endpoint."""
+        """Whether the broker was reachable at its last use (always True in memory)."""
+
+    async def check(self) -> bool:
+        """Ask the broker now (one bounded round trip for Redis) and return whether it answered; the health
+        endpoint uses it, so an outage shows even in a process that has not used the broker lately."""
 
     async def close(self) -> None:
         """Release connections; subscribers' iterators end."""

@@ -80,6 +80,9 @@ class MemoryBackend:
         self._sweep_after = float("-inf")  # no topic's history can expire before this clock time
         self._newest: _Topic | None = None  # the last topic in `_history`, if known
 
+    async def check(self) -> bool:
+        return True
+
     @property
     def healthy(self) -> bool:
         return True

@@ -127,8 +127,12 @@ class PubSub:
 
     @property
     def healthy(self) -> bool:
-        """Whether the broker is reachable (always, in memory)."""
+        """Whether the broker was reachable at its last use (always, in memory)."""
         return self.backend.healthy
+
+    async def check(self) -> bool:
+        """Ask the broker now whether it is reachable (a bounded PING for Redis)."""
+        return await self.backend.check()
 
     async def close(self) -> None:
         """End every subscription and release the backend."""

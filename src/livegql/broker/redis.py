@@ -102,6 +102,11 @@ class RedisBackend:
         """False while the pub/sub connection is down or the last command failed to reach Redis."""
         return not self._listener.down and self._store.ok
 
+    async def check(self) -> bool:
+        """PING Redis (bounded by `connect_timeout`): True if it answered and the pub/sub connection is up."""
+        await self._store.ping()
+        return self.healthy
+
     async def close(self) -> None:
         """Stop the pub/sub reader, end every subscription, release the connections."""
         await self._listener.close()

@@ -130,6 +130,17 @@ class StreamStore:
         self.ok = True
         return _parse_page(reply)
 
+    async def ping(self) -> None:
+        """One PING, bounded by the connect timeout; records whether Redis answered (never raises for that)."""
+        client = self._connected()
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                await client.ping()
+        except (RedisError, *CONNECTION_LOST):
+            self.ok = False
+        else:
+            self.ok = True
+
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._loop is asyncio.get_running_loop():

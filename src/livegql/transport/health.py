@@ -21,9 +21,9 @@ def health_route(path: str, pubsub: PubSub) -> Route:
         raise ConfigurationError(f"health_path must start with '/', got {path!r}")
 
     async def health(_request: Request) -> Response:
-        # `healthy` is the broker's own view of its connection, kept current by its I/O: reading it costs
-        # nothing, so a probe every second never adds load on the broker.
-        up = pubsub.healthy
+        # Asked now, not the broker's view from its last use: a process with no subscribers that has not
+        # published lately would otherwise report "ok" through a whole outage. A PING is all it costs.
+        up = await pubsub.check()
         return Response(
             _UP if up else _DOWN,
             status_code=HTTPStatus.OK if up else HTTPStatus.SERVICE_UNAVAILABLE,
