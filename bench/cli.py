@@ -14,9 +14,10 @@ from typing import Any
 
 import orjson
 
+from bench.fanout_redis import DEFAULT_REDIS_URL
 from bench.machine import describe, pinning_plan
 from bench.report import render
-from bench.runner import SCENARIOS, run_plan
+from bench.runner import FANOUT_REDIS, SCENARIOS, run_plan
 from bench.servers import BENCH, ROOT, SERVERS
 from bench.sizes import DEFAULT, QUICK, Sizes
 
@@ -66,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
         run.add_argument(f"--{name.replace('_', '-')}", type=kind, help=f"{text} (default {getattr(DEFAULT, name)})")
     run.add_argument("--results", type=Path, default=BENCH / "results", help="where the JSON goes")
     run.add_argument("--no-pin", action="store_true", help="do not pin the server and the load generator to CPUs")
+    redis = f"the Redis of the {FANOUT_REDIS} scenario (it uses a fresh key prefix and deletes its keys afterwards)"
+    run.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help=f"{redis} (default {DEFAULT_REDIS_URL})")
     return parser
 
 
@@ -114,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"[bench] {pinning.note}", file=sys.stderr)
     started = datetime.datetime.now(datetime.UTC)
     try:
-        results = run_plan([name for name in args.only if name not in skipped], args.scenario, sizes, pinning)
+        servers = [name for name in args.only if name not in skipped]
+        results = run_plan(servers, args.scenario, sizes, pinning, args.redis_url)
     except KeyboardInterrupt:
         print("[bench] interrupted: the running server and load generator were stopped", file=sys.stderr)
         return 130

@@ -25,6 +25,8 @@ PYTHON_PACKAGES = [
     "httptools",
     "websockets",
     "orjson",
+    "redis",  # redis-py and its parser: the Redis broker's client (the fanout-redis scenario)
+    "hiredis",
 ]
 NODE_PACKAGES = [
     "graphql",

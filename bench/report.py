@@ -56,6 +56,26 @@ FANOUT_PACED = [
     *_completeness(("paced",)),
     Column("server CPU %", ("paced", "cpu", "server_cpu_pct")),
 ]
+# livegql-redis against livegql: two processes sharing Redis against one in memory (the ratio column).
+FANOUT_REDIS_BURST = [
+    Column("deliveries/s", ("burst", "deliveries_per_s"), ratio=True),
+    Column("p50 ms", ("burst", "latency", "p50_ms"), 1, ratio=True),
+    Column("p99 ms", ("burst", "latency", "p99_ms"), 1, ratio=True),
+    Column(CPU_PER_DELIVERY, ("burst", "server_cpu_us_per_delivery"), 1, ratio=True),
+    Column("Redis CPU µs/delivery", ("burst", "redis_cpu_us_per_delivery"), 2),
+    Column(CPU_PER_CLIENT, ("connect_subscribe_cpu_us_per_client",), 0, ratio=True),
+    *_completeness(("burst",)),
+    Column("problems", ("problems",)),
+    Column("client CPU %", ("burst", "cpu", "client_cpu_pct")),
+]
+FANOUT_REDIS_PACED = [
+    Column("p50 ms", ("paced", "latency", "p50_ms"), 1, ratio=True),
+    Column("p99 ms", ("paced", "latency", "p99_ms"), 1, ratio=True),
+    Column("max ms", ("paced", "latency", "max_ms"), 1),
+    Column(CPU_PER_DELIVERY, ("paced", "server_cpu_us_per_delivery"), 1, ratio=True),
+    Column("Redis CPU µs/delivery", ("paced", "redis_cpu_us_per_delivery"), 2),
+    *_completeness(("paced",)),
+]
 ROOMS = [
     Column("deliveries/s", ("burst", "deliveries_per_s"), ratio=True, floor=True),
     Column("p50 ms", ("burst", "latency", "p50_ms"), 1),
@@ -95,6 +115,19 @@ SECTIONS: list[Section] = [
     ("fanout", "fanout, burst (as fast as acked)", FANOUT_BURST, lambda s: f"{s['subscribers']} x {s['events']}"),
     ("fanout", "fanout, paced", FANOUT_PACED, lambda s: f"{s['subscribers']} x {s['paced_events']} @ {s['rate']}/s"),
     (
+        "fanout-redis",
+        "fanout through Redis, burst: livegql-redis = 2 processes on the server CPU sharing Redis, half the "
+        "subscribers on each, events published through each in turn; livegql = 1 process, in memory",
+        FANOUT_REDIS_BURST,
+        lambda s: f"{s['subscribers']} x {s['events']}",
+    ),
+    (
+        "fanout-redis",
+        "fanout through Redis, paced",
+        FANOUT_REDIS_PACED,
+        lambda s: f"{s['subscribers']} x {s['paced_events']} @ {s['rate']}/s",
+    ),
+    (
         "rooms",
         "rooms, burst (round-robin over the rooms)",
         ROOMS,
@@ -117,6 +150,11 @@ LEGEND = (
     "delivery, divided by deliveries. connect+subscribe CPU µs/client: its CPU time while the clients connect, "
     "initialise and subscribe, divided by clients."
 )
+REDIS_LEGEND = (
+    "fanout through Redis: server CPU is both processes' sum; Redis CPU µs/delivery is the Redis server's own CPU "
+    "time over the same window (with its idle housekeeping and any other client's commands meanwhile), not "
+    "included in it; vs livegql = two processes through Redis / one in memory."
+)
 
 
 def render(document: dict[str, Any]) -> str:
@@ -130,6 +168,8 @@ def render(document: dict[str, Any]) -> str:
             lines += [f"### {title} - {size(sizes)}", "", *table(document["results"][scenario], columns), ""]
     lines += stall_lines(document)
     lines.append(LEGEND)
+    if "fanout-redis" in document["results"]:
+        lines += ["", REDIS_LEGEND]
     warnings = [note for note in notes_for(document) if note.startswith("WARNING")]
     notes = [note for note in notes_for(document) if not note.startswith("WARNING")]
     if warnings:

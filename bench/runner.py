@@ -17,7 +17,10 @@ from bench.servers import SERVERS, BenchError, RunningServer, running, spawn, st
 from bench.sizes import Sizes
 from bench.stall_plan import combine_stall, stall_runs
 
-SCENARIOS = ["http", "fanout", "rooms", "live", "idle", "stall"]
+# Run once, not per server: livegql in memory, then two livegql processes sharing Redis (bench/fanout_redis.py);
+# skipped, with the reason, where Redis does not answer.
+FANOUT_REDIS = "fanout-redis"
+SCENARIOS = ["http", "fanout", FANOUT_REDIS, "rooms", "live", "idle", "stall"]
 # Servers that implement live queries (`@live`, `liveExecutions`, `bump`); the others skip the live scenario.
 LIVE_QUERY_SERVERS = frozenset({"livegql", "yoga"})
 NO_LIVE_QUERIES = "no live queries"
@@ -112,21 +115,34 @@ def run_one(name: str, scenario: str, sizes: Sizes, pinning: Pinning) -> dict[st
     return run_fresh(name, scenario, scenario_params(scenario, sizes), load_timeout(scenario, sizes), pinning)
 
 
-def run_plan(servers: list[str], scenarios: list[str], sizes: Sizes, pinning: Pinning) -> dict[str, dict[str, Any]]:
+def run_plan(
+    servers: list[str], scenarios: list[str], sizes: Sizes, pinning: Pinning, redis_url: str
+) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = {}
     for scenario in scenarios:
         results[scenario] = {}
+        if scenario == FANOUT_REDIS:
+            # Imported here: that module builds on this one's run_fresh and run_load.
+            from bench.fanout_redis import run_fanout_redis
+
+            print(f"[bench] {scenario} ...", file=sys.stderr, flush=True)
+            results[scenario] = run_fanout_redis(servers, sizes, pinning, redis_url)
+            for name, outcome in results[scenario].items():
+                print(f"[bench] {scenario} / {name}: {_summary(outcome)}", file=sys.stderr, flush=True)
+            continue
         for name in servers:
             print(f"[bench] {scenario} / {name} ...", file=sys.stderr, flush=True)
             results[scenario][name] = outcome = run_one(name, scenario, sizes, pinning)
-            if "error" in outcome:
-                note = f"error: {outcome['error']}"
-            elif "skipped" in outcome:
-                note = f"skipped: {outcome['skipped']}"
-            else:
-                note = f"{outcome['elapsed_s']:.1f}s"
-            print(f"[bench] {scenario} / {name}: {note}", file=sys.stderr, flush=True)
+            print(f"[bench] {scenario} / {name}: {_summary(outcome)}", file=sys.stderr, flush=True)
     return results
+
+
+def _summary(outcome: dict[str, Any]) -> str:
+    if "error" in outcome:
+        return f"error: {outcome['error']}"
+    if "skipped" in outcome:
+        return f"skipped: {outcome['skipped']}"
+    return f"{outcome['elapsed_s']:.1f}s"
 
 
 def sizes_dict(sizes: Sizes) -> dict[str, Any]:

@@ -126,13 +126,16 @@ def stop(process: "subprocess.Popen[Any]") -> None:
 
 
 @contextlib.contextmanager
-def running(spec: ServerSpec) -> Iterator[RunningServer]:
-    """Start `spec` on a fresh loopback port, yield it once it answers a query, stop it on exit."""
+def running(spec: ServerSpec, env: dict[str, str] | None = None) -> Iterator[RunningServer]:
+    """Start `spec` on a fresh loopback port, yield it once it answers a query, stop it on exit.
+
+    `env`: the server's whole environment, if not ours."""
     listener = socket.create_server(("127.0.0.1", 0), backlog=BACKLOG)
     port = listener.getsockname()[1]
     with listener, tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
         fd = listener.fileno()
-        process = spawn(spec.command(fd), pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        argv = spec.command(fd)
+        process = spawn(argv, pass_fds=(fd,), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env)
         listener.close()  # the server holds its own copy now
         server = RunningServer(spec.name, port, process, log)
         try:

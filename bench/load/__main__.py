@@ -16,6 +16,7 @@ import uvloop
 
 from bench.load.errors import ScenarioError
 from bench.load.fanout import FanoutParams, run_fanout
+from bench.load.fanout_redis import FanoutRedisParams, run_fanout_redis
 from bench.load.http_load import HTTPParams, run_http
 from bench.load.idle import IdleParams, run_idle
 from bench.load.live import LiveParams, run_live
@@ -28,6 +29,8 @@ Driver = Callable[..., Coroutine[Any, Any, dict[str, Any]]]
 SCENARIOS: dict[str, tuple[Driver, type[Any]]] = {
     "http": (run_http, HTTPParams),
     "fanout": (run_fanout, FanoutParams),
+    # Two servers sharing Redis: the second one's port and pid are among the parameters.
+    "fanout-redis": (run_fanout_redis, FanoutRedisParams),
     "rooms": (run_rooms, RoomsParams),
     "live": (run_live, LiveParams),
     "idle": (run_idle, IdleParams),

@@ -8,7 +8,7 @@ the last delivery arrived.
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,13 +48,14 @@ async def run_phase(
     subscribers: list[TopicSubscriber],
     progress: Progress,
     *,
-    pid: int,
+    pid: int | Sequence[int],
     rate: float = 0.0,
     publishing: Publishing | None = None,
 ) -> dict[str, Any]:
     """Publish `plans[i]` through `publishers[i]`, all at once; subscribers must have begun the phase.
 
-    `publishing`, if given, overrides `rate` and adds padding and a per-publish hook."""
+    `publishing`, if given, overrides `rate` and adds padding and a per-publish hook. Several `pid`s: the
+    server's CPU time is their sum (one app served by several processes)."""
     how = publishing or Publishing(rate=rate)
     rate = how.rate
     progress.finished = Countdown(len(subscribers))

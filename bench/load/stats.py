@@ -1,6 +1,7 @@
 """Latency summaries, the CPU-time window a measurement runs in, and the server's RSS over it."""
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from bench.procfs import cpu_seconds, rss_bytes
@@ -31,16 +32,20 @@ class CpuWindow:
     A client near 100% of one core means the client, not the server, may be the bottleneck.
     """
 
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
+    def __init__(self, server_pid: int | Sequence[int]) -> None:
+        # Several pids (two server processes sharing a broker) count as one server: their CPU times add up.
+        self.server_pids = (server_pid,) if isinstance(server_pid, int) else tuple(server_pid)
         self._start = (0.0, 0.0, 0.0)
 
+    def _server_cpu(self) -> float:
+        return sum(cpu_seconds(pid) for pid in self.server_pids)
+
     def start(self) -> None:
-        self._start = (time.perf_counter(), cpu_seconds(self.server_pid), time.process_time())
+        self._start = (time.perf_counter(), self._server_cpu(), time.process_time())
 
     def stop(self) -> dict[str, Any]:
         wall = time.perf_counter() - self._start[0]
-        server = cpu_seconds(self.server_pid) - self._start[1]
+        server = self._server_cpu() - self._start[1]
         client = time.process_time() - self._start[2]
         return {
             "wall_s": wall,

@@ -122,13 +122,18 @@ class Publisher:
         self.http.close()
 
 
-async def warm_up(publisher: Publisher, topics: list[str], subscribers: list[TopicSubscriber]) -> int:
+async def warm_up(
+    publisher: Publisher, topics: list[str], subscribers: list[TopicSubscriber], *, first_round: int = 0
+) -> int:
     """Publish a warm-up event to every topic, round after round, until every subscriber has received the latest
-    round's: then every subscription is live. Returns the number of rounds; ScenarioError after WARMUP_TIMEOUT."""
+    round's: then every subscription is live. Returns the number of rounds; ScenarioError after WARMUP_TIMEOUT.
+
+    A second warm-up of the same subscribers (through another server, say) starts at `first_round` = the rounds
+    of the first, so that only its own events count."""
     progress = subscribers[0].progress if subscribers else Progress()
     rounds = 0
     while rounds * WARMUP_ROUND_TIMEOUT < WARMUP_TIMEOUT:
-        progress.warm_round = rounds
+        progress.warm_round = first_round + rounds
         progress.warmed = Countdown(len(subscribers))
         rounds += 1
         for topic in topics:
