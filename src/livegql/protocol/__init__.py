@@ -1,4 +1,5 @@
-"""Sans-I/O protocol machines: graphql-transport-ws (server and client) as plain objects, strings in and out.
+"""Sans-I/O protocol machines: graphql-transport-ws (server and client) and the legacy
+subscriptions-transport-ws server as plain objects, strings in and out.
 
 Nothing here awaits, reads a clock or touches a socket; transports feed frames in and send what comes out.
 """
@@ -13,8 +14,10 @@ from livegql.protocol.client_ws import (
     NextReceived,
     ServerCompleteReceived,
 )
-from livegql.protocol.codes import GRAPHQL_TRANSPORT_WS_PROTOCOL, CloseCode, MessageType
+from livegql.protocol.codes import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_LEGACY_PROTOCOL, CloseCode, MessageType
 from livegql.protocol.common import MAX_CLOSE_REASON_BYTES, Close, Output, PingReceived, PongReceived
+from livegql.protocol.legacy_messages import InvalidStart, LegacyMessageType, parse_legacy_message
+from livegql.protocol.legacy_ws import LEGACY_TRANSITIONS, LegacyEvent, LegacyServerProtocol
 from livegql.protocol.messages import (
     Complete,
     ConnectionAck,
@@ -46,6 +49,8 @@ from livegql.protocol.transport_ws import (
 __all__ = [
     "CLIENT_TRANSITIONS",
     "GRAPHQL_TRANSPORT_WS_PROTOCOL",
+    "GRAPHQL_WS_LEGACY_PROTOCOL",
+    "LEGACY_TRANSITIONS",
     "MAX_CLOSE_REASON_BYTES",
     "TRANSITIONS",
     "ClientEvent",
@@ -63,6 +68,10 @@ __all__ = [
     "ErrorReceived",
     "Event",
     "InvalidMessage",
+    "InvalidStart",
+    "LegacyEvent",
+    "LegacyMessageType",
+    "LegacyServerProtocol",
     "Message",
     "MessageType",
     "Next",
@@ -82,5 +91,6 @@ __all__ = [
     "encode_message",
     "error_frame",
     "next_frame",
+    "parse_legacy_message",
     "parse_message",
 ]

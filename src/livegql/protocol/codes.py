@@ -5,6 +5,9 @@ from enum import IntEnum, StrEnum
 GRAPHQL_TRANSPORT_WS_PROTOCOL = "graphql-transport-ws"
 """The `Sec-WebSocket-Protocol` value both sides must agree on (PROTOCOL.md, "Communication")."""
 
+GRAPHQL_WS_LEGACY_PROTOCOL = "graphql-ws"
+"""The `Sec-WebSocket-Protocol` of the legacy subscriptions-transport-ws protocol (protocol/legacy_ws.py)."""
+
 
 class CloseCode(IntEnum):
     """WebSocket close codes: RFC 6455 standard ones plus the 4xxx codes graphql-ws assigns."""
