@@ -1,4 +1,5 @@
-"""The `gql` library (WebsocketsTransport on graphql-transport-ws, HTTPXAsyncTransport) against a live server."""
+"""The `gql` library (WebsocketsTransport on graphql-transport-ws and on the legacy graphql-ws protocol,
+HTTPXAsyncTransport) against a live server."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -179,11 +180,13 @@ async def test_ws_server_keepalive_pings_are_answered_and_the_socket_keeps_servi
                 assert await session.execute(request("{ hello }")) == {"hello": "Hello, world!"}
 
 
-async def test_ws_legacy_only_offer_is_closed_4406(server: LiveServer) -> None:
-    transport = ws_transport(server.ws_url, subprotocols=[WebsocketsTransport.APOLLO_SUBPROTOCOL])
-    with pytest.raises(TransportError) as caught:
-        async with Client(transport=transport, execute_timeout=LIMIT):
-            pytest.fail("a server without the legacy protocol should have closed the socket")
+async def test_ws_legacy_only_offer_is_closed_4406_when_the_legacy_protocol_is_off(pubsub: PubSub) -> None:
+    app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, legacy_protocol=False)
+    with serve(app) as live:
+        transport = ws_transport(live.ws_url, subprotocols=[WebsocketsTransport.APOLLO_SUBPROTOCOL])
+        with pytest.raises(TransportError) as caught:
+            async with Client(transport=transport, execute_timeout=LIMIT):
+                pytest.fail("a server without the legacy protocol should have closed the socket")
     close = server_close(caught.value)
     assert close is not None
     assert close[0] == CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE
@@ -230,3 +233,27 @@ async def test_http_validation_and_variable_errors_raise_transport_query_error(s
     assert "Cannot query field 'nope'" in unknown_field.value.errors[0]["message"]
     assert bad_variable.value.errors is not None
     assert "$a" in bad_variable.value.errors[0]["message"]
+
+
+# -- WebsocketsTransport on the legacy subscriptions-transport-ws protocol -----------------------------
+
+
+async def test_ws_legacy_protocol_query_subscription_and_mutation(server: LiveServer) -> None:
+    def legacy() -> WebsocketsTransport:
+        return WebsocketsTransport(
+            url=server.ws_url,
+            subprotocols=[WebsocketsTransport.APOLLO_SUBPROTOCOL],
+            connect_timeout=LIMIT,
+            ack_timeout=LIMIT,
+        )
+
+    watcher_transport, writer_transport = legacy(), legacy()
+    async with (
+        Client(transport=watcher_transport, execute_timeout=LIMIT) as watcher,
+        Client(transport=writer_transport, execute_timeout=LIMIT) as writer,
+    ):
+        assert watcher_transport.subprotocol == WebsocketsTransport.APOLLO_SUBPROTOCOL
+        assert await writer.execute(request("{ add(a: 2, b: 3) }")) == {"add": 5}
+        stream = watcher.subscribe(request("subscription Count($to: Int!) { count(to: $to) }", to=50))
+        assert [data["count"] async for data in stream] == list(range(1, 51))
+        await mutation_reaches_subscription(server, watcher, writer, "legacy-news", "hello")

@@ -119,10 +119,17 @@ async def test_source_failing_mid_stream_sends_a_masked_error(server: LiveServer
         assert (await peer.receive())["type"] == "next"
 
 
-@pytest.mark.parametrize("subprotocols", [["graphql-ws"], ["something-else"], []])
+@pytest.mark.parametrize("subprotocols", [["something-else"], []])
 async def test_other_subprotocols_are_refused_with_4406(server: LiveServer, subprotocols: list[str]) -> None:
     async with connect(server.ws_url, subprotocols=subprotocols) as peer:
         assert await peer.closed() == (4406, "Subprotocol not acceptable")
+
+
+async def test_the_legacy_subprotocol_is_refused_with_4406_when_disabled(pubsub: PubSub) -> None:
+    app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, legacy_protocol=False)
+    with serve(app) as live:
+        async with connect(live.ws_url, subprotocols=["graphql-ws"]) as peer:
+            assert await peer.closed() == (4406, "Subprotocol not acceptable")
 
 
 async def test_no_connection_init_within_the_wait_closes_4408(pubsub: PubSub) -> None:

@@ -32,6 +32,9 @@ class Settings:
     """Seconds a live query waits after an invalidation, so a burst of them causes one re-execution."""
     live_max_executions_per_second: float = 20.0
     """Cap on re-executions per second of one live query (shared by everyone watching it)."""
+    legacy_protocol: bool = True
+    """Also serve the legacy subscriptions-transport-ws protocol (WebSocket subprotocol `graphql-ws`), with the
+    same hooks and limits; graphql-transport-ws is preferred when a client offers both."""
 
     def __post_init__(self) -> None:
         positive = {

@@ -3,7 +3,7 @@ queries as memberships of the app's shared hubs, and cancellation of all of them
 
 import asyncio
 import logging
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
@@ -19,6 +19,7 @@ from livegql.protocol import (
     SubscribePayload,
     SubscribeReceived,
 )
+from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await, static_context
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
@@ -56,7 +57,7 @@ class OperationRunner:
         self._sharing: Hashable = None
         self._patches = False
 
-    def handle(self, events: list[Event]) -> None:
+    def handle(self, events: Sequence[Event]) -> None:
         assert self.group is not None
         for event in events:
             if isinstance(event, ConnectionInitReceived):
@@ -103,7 +104,13 @@ class OperationRunner:
             self._context = context
             self._sharing = self._sharing_key(context)
             self._patches = params.get(PATCHES_PARAM) in PATCH_FORMATS
-            self._machine.accept()
+            if isinstance(self._machine, LegacyServerProtocol):
+                # Legacy clients arm their keep-alive timeout on the first `ka`: send one only if more follow.
+                self._machine.accept(keepalive=self._runtime.settings.keepalive_interval is not None)
+            else:
+                self._machine.accept()
+            # Legacy clients send their starts without waiting for the ack: the machine held them until now.
+            self.handle(self._machine.events_received())
         self._connection.flush()
         self._connection.initialised()
 

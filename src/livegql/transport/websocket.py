@@ -15,7 +15,10 @@ from typing import Any
 from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from livegql.core.config import Settings
 from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, Output, ServerProtocol
+from livegql.protocol.codes import GRAPHQL_WS_LEGACY_PROTOCOL
+from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.connection import OperationRunner
 from livegql.transport.outbox import Outbox
@@ -26,20 +29,36 @@ logger = logging.getLogger("livegql.websocket")
 
 SLOW_CONSUMER = "slow consumer"
 
+Machine = ServerProtocol | LegacyServerProtocol
+"""The protocol machines one connection can drive: they share their states, events and sending methods."""
+
 
 async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) -> None:
-    """Accept a graphql-transport-ws socket and serve it until either side closes.
+    """Accept a graphql-transport-ws (or legacy subscriptions-transport-ws) socket and serve it until either
+    side closes.
 
     `send` is the raw ASGI callable: frames skip Starlette's per-message state checks on the hot path.
     """
     offered = websocket.scope.get("subprotocols") or []
-    if GRAPHQL_TRANSPORT_WS_PROTOCOL not in offered:
+    negotiated = negotiate(offered, runtime.settings)
+    if negotiated is None:
         # graphql-ws closes after the handshake so that browsers see the code (a refused upgrade shows none).
         await websocket.accept()
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
-    await websocket.accept(subprotocol=GRAPHQL_TRANSPORT_WS_PROTOCOL)
-    await WebSocketConnection(websocket, runtime, send).run()
+    subprotocol, machine = negotiated
+    await websocket.accept(subprotocol=subprotocol)
+    await WebSocketConnection(websocket, runtime, send, machine).run()
+
+
+def negotiate(offered: list[str], settings: Settings) -> tuple[str, Machine] | None:
+    """The subprotocol to speak and its machine: graphql-transport-ws when offered, else the legacy protocol
+    when offered and enabled, else None (closed with 4406)."""
+    if GRAPHQL_TRANSPORT_WS_PROTOCOL in offered:
+        return GRAPHQL_TRANSPORT_WS_PROTOCOL, ServerProtocol()
+    if settings.legacy_protocol and GRAPHQL_WS_LEGACY_PROTOCOL in offered:
+        return GRAPHQL_WS_LEGACY_PROTOCOL, LegacyServerProtocol()
+    return None
 
 
 def _discard_unsent_on_close(transport: Any) -> None:
@@ -61,12 +80,12 @@ def _too_large(data: str | bytes, limit: int) -> bool:
 class WebSocketConnection:
     """Drives one ServerProtocol machine with the socket, the timers and the operation runner."""
 
-    def __init__(self, websocket: WebSocket, runtime: Runtime, send: Send) -> None:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, send: Send, machine: Machine) -> None:
         self.websocket = websocket
         self._send = send
         self.runtime = runtime
         self.settings = runtime.settings
-        self.machine = ServerProtocol()
+        self.machine = machine
         self.outbox = Outbox(
             self.settings.send_queue_size, self._write, on_room=self._release_deferred, on_finished=self._finished
         )
@@ -209,7 +228,10 @@ class WebSocketConnection:
     def _ping(self) -> None:
         if self.machine.state is State.CLOSED:
             return
-        self.machine.send_ping()
+        if isinstance(self.machine, LegacyServerProtocol):
+            self.machine.send_keepalive()  # `ka`: the legacy protocol has no ping
+        else:
+            self.machine.send_ping()
         self.flush()
         interval = self.settings.keepalive_interval
         if interval is not None:
