@@ -119,10 +119,17 @@ async def test_source_failing_mid_stream_sends_a_masked_error(server: LiveServer
         assert (await peer.receive())["type"] == "next"
 
 
-@pytest.mark.parametrize("subprotocols", [["something-else"], []])
+@pytest.mark.parametrize("subprotocols", [["something-else"], ["something-else", "graphql-wss"]])
 async def test_other_subprotocols_are_refused_with_4406(server: LiveServer, subprotocols: list[str]) -> None:
     async with connect(server.ws_url, subprotocols=subprotocols) as peer:
         assert await peer.closed() == (4406, "Subprotocol not acceptable")
+
+
+async def test_no_subprotocol_is_refused_with_4406_when_plain_mode_is_off(pubsub: PubSub) -> None:
+    app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, plain_protocol=False)
+    with serve(app) as live:
+        async with connect(live.ws_url, subprotocols=[]) as peer:
+            assert await peer.closed() == (4406, "Subprotocol not acceptable")
 
 
 async def test_the_legacy_subprotocol_is_refused_with_4406_when_disabled(pubsub: PubSub) -> None:

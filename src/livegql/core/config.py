@@ -35,6 +35,9 @@ class Settings:
     legacy_protocol: bool = True
     """Also serve the legacy subscriptions-transport-ws protocol (WebSocket subprotocol `graphql-ws`), with the
     same hooks and limits; graphql-transport-ws is preferred when a client offers both."""
+    plain_protocol: bool = True
+    """Serve WebSocket clients that offer no subprotocol in plain mode: each message is a GraphQL request
+    `{"query", "variables", "operationName"}`, each result one message (same hooks and limits)."""
 
     def __post_init__(self) -> None:
         positive = {

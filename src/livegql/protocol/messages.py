@@ -150,6 +150,16 @@ def _id(raw: dict[str, Any], message_type: MessageType) -> str:
     return value
 
 
+def parse_request(data: str | bytes) -> SubscribePayload:
+    """A bare GraphQL request `{"query", "variables", "operationName", "extensions"}` (the plain WebSocket
+    mode's only message), validated as a Subscribe payload is; raises InvalidMessage."""
+    try:
+        raw = loads(data)
+    except JSONDecodeError:
+        raise InvalidMessage("Message is not valid UTF-8 JSON") from None
+    return _subscribe_payload(raw)
+
+
 def _subscribe_payload(payload: Any) -> SubscribePayload:
     if not isinstance(payload, dict):
         raise InvalidMessage(f'"subscribe" payload must be an object, not {_kind(payload)}')

@@ -19,6 +19,7 @@ from livegql.core.config import Settings
 from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, Output, ServerProtocol
 from livegql.protocol.codes import GRAPHQL_WS_LEGACY_PROTOCOL
 from livegql.protocol.legacy_ws import LegacyServerProtocol
+from livegql.protocol.plain_ws import PlainServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.connection import OperationRunner
 from livegql.transport.outbox import Outbox
@@ -29,7 +30,7 @@ logger = logging.getLogger("livegql.websocket")
 
 SLOW_CONSUMER = "slow consumer"
 
-Machine = ServerProtocol | LegacyServerProtocol
+Machine = ServerProtocol | LegacyServerProtocol | PlainServerProtocol
 """The protocol machines one connection can drive: they share their states, events and sending methods."""
 
 
@@ -51,13 +52,15 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) ->
     await WebSocketConnection(websocket, runtime, send, machine).run()
 
 
-def negotiate(offered: list[str], settings: Settings) -> tuple[str, Machine] | None:
+def negotiate(offered: list[str], settings: Settings) -> tuple[str | None, Machine] | None:
     """The subprotocol to speak and its machine: graphql-transport-ws when offered, else the legacy protocol
-    when offered and enabled, else None (closed with 4406)."""
+    when offered and enabled, else plain mode when none is offered and it is enabled, else None (4406)."""
     if GRAPHQL_TRANSPORT_WS_PROTOCOL in offered:
         return GRAPHQL_TRANSPORT_WS_PROTOCOL, ServerProtocol()
     if settings.legacy_protocol and GRAPHQL_WS_LEGACY_PROTOCOL in offered:
         return GRAPHQL_WS_LEGACY_PROTOCOL, LegacyServerProtocol()
+    if settings.plain_protocol and not offered:
+        return None, PlainServerProtocol()
     return None
 
 
@@ -133,6 +136,9 @@ class WebSocketConnection:
         self._deferred.clear()
 
     async def _read(self) -> None:
+        # Plain mode has no handshake message: its machine starts with the event that asks on_connect.
+        self.runner.handle(self.machine.events_received())
+        self.flush()
         try:
             while self.machine.state is not State.CLOSED:
                 data = await self._receive()
@@ -228,10 +234,10 @@ class WebSocketConnection:
     def _ping(self) -> None:
         if self.machine.state is State.CLOSED:
             return
-        if isinstance(self.machine, LegacyServerProtocol):
-            self.machine.send_keepalive()  # `ka`: the legacy protocol has no ping
-        else:
+        if isinstance(self.machine, ServerProtocol):
             self.machine.send_ping()
+        else:
+            self.machine.send_keepalive()  # legacy: `ka` (it has no ping); plain: nothing of its own
         self.flush()
         interval = self.settings.keepalive_interval
         if interval is not None:
