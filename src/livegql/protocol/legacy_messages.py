@@ -7,10 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from livegql.core.json import JSONDecodeError, dumps, loads
-from livegql.protocol.messages import InvalidMessage, SubscribePayload
-
-_PREVIEW_CHARS: Final = 32  # how much of a peer's bad value a message may echo
+from livegql.core.json import dumps
+from livegql.protocol.messages import InvalidMessage, SubscribePayload, json_kind, preview, read_envelope
 
 
 class LegacyMessageType(StrEnum):
@@ -69,21 +67,11 @@ class InvalidStart(InvalidMessage):
 
 def parse_legacy_message(data: str | bytes) -> tuple[LegacyMessageType, LegacyClientMessage]:
     """Decode and validate one client frame; raise InvalidMessage (InvalidStart for a bad start payload)."""
-    try:
-        raw = loads(data)
-    except JSONDecodeError:
-        raise InvalidMessage("Message is not valid UTF-8 JSON") from None
-    if not isinstance(raw, dict):
-        raise InvalidMessage(f"Message must be an object, not {_kind(raw)}")
-    kind = raw.get("type")
-    if kind is None or kind == "":
-        raise InvalidMessage("Message is missing the 'type' property")
-    if not isinstance(kind, str):
-        raise InvalidMessage(f"Message 'type' must be a string, not {_kind(kind)}")
+    kind, raw = read_envelope(data)
     try:
         message_type = LegacyMessageType(kind)
     except ValueError:
-        raise InvalidMessage(f"Invalid message type {_preview(kind)}") from None
+        raise InvalidMessage(f"Invalid message type {preview(kind)}") from None
     return message_type, _validate(message_type, raw)
 
 
@@ -91,7 +79,7 @@ def _validate(message_type: LegacyMessageType, raw: dict[str, Any]) -> LegacyCli
     if message_type is LegacyMessageType.CONNECTION_INIT:
         payload = raw.get("payload")
         if payload is not None and not isinstance(payload, dict):
-            raise InvalidMessage(f'"connection_init" payload must be an object or null, not {_kind(payload)}')
+            raise InvalidMessage(f'"connection_init" payload must be an object or null, not {json_kind(payload)}')
         return LegacyConnectionInit(payload)
     if message_type is LegacyMessageType.CONNECTION_TERMINATE:
         return ConnectionTerminate()
@@ -106,7 +94,7 @@ def _validate(message_type: LegacyMessageType, raw: dict[str, Any]) -> LegacyCli
 def _id(raw: dict[str, Any], message_type: LegacyMessageType) -> str:
     value = raw.get("id")
     if not isinstance(value, str):
-        raise InvalidMessage(f'"{message_type}" id must be a string, not {_kind(value)}')
+        raise InvalidMessage(f'"{message_type}" id must be a string, not {json_kind(value)}')
     if not value:
         raise InvalidMessage(f'"{message_type}" id must not be empty')
     return value
@@ -114,35 +102,18 @@ def _id(raw: dict[str, Any], message_type: LegacyMessageType) -> str:
 
 def _start_payload(id: str, payload: Any) -> SubscribePayload:
     if not isinstance(payload, dict):
-        raise InvalidStart(id, f'"start" payload must be an object, not {_kind(payload)}')
+        raise InvalidStart(id, f'"start" payload must be an object, not {json_kind(payload)}')
     query = payload.get("query")
     if not isinstance(query, str):
-        raise InvalidStart(id, f'"start" query must be a string, not {_kind(query)}')
+        raise InvalidStart(id, f'"start" query must be a string, not {json_kind(query)}')
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
-        raise InvalidStart(id, f'"start" operationName must be a string or null, not {_kind(operation_name)}')
+        raise InvalidStart(id, f'"start" operationName must be a string or null, not {json_kind(operation_name)}')
     variables, extensions = payload.get("variables"), payload.get("extensions")
     for name, value in (("variables", variables), ("extensions", extensions)):
         if value is not None and not isinstance(value, dict):
-            raise InvalidStart(id, f'"start" {name} must be an object or null, not {_kind(value)}')
+            raise InvalidStart(id, f'"start" {name} must be an object or null, not {json_kind(value)}')
     return SubscribePayload(query, variables, operation_name, extensions)
-
-
-def _kind(value: Any) -> str:
-    """JSON's name for a value's type, for messages a client developer can act on."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _preview(text: str) -> str:
-    return dumps(text if len(text) <= _PREVIEW_CHARS else text[:_PREVIEW_CHARS] + "...")
 
 
 # Server frames. Hot path (DESIGN.md, "encode once, send to many"): the id is encoded once per start and the

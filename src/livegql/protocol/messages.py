@@ -101,23 +101,30 @@ class InvalidMessage(ValueError):
         self.reason = reason
 
 
-def parse_message(data: str | bytes) -> Message:
-    """Decode and validate one frame, as graphql-ws's validateMessage does; raise InvalidMessage otherwise."""
+def read_envelope(data: str | bytes) -> tuple[str, dict[str, Any]]:
+    """A frame's `type` and the whole object, for either WebSocket protocol; raise InvalidMessage when the
+    frame is not JSON, not an object, or has no string `type`."""
     try:
         raw = loads(data)
     except JSONDecodeError:
         raise InvalidMessage("Message is not valid UTF-8 JSON") from None
     if not isinstance(raw, dict):
-        raise InvalidMessage(f"Message must be an object, not {_kind(raw)}")
+        raise InvalidMessage(f"Message must be an object, not {json_kind(raw)}")
     kind = raw.get("type")
     if kind is None or kind == "":
         raise InvalidMessage("Message is missing the 'type' property")
     if not isinstance(kind, str):
-        raise InvalidMessage(f"Message 'type' must be a string, not {_kind(kind)}")
+        raise InvalidMessage(f"Message 'type' must be a string, not {json_kind(kind)}")
+    return kind, raw
+
+
+def parse_message(data: str | bytes) -> Message:
+    """Decode and validate one frame, as graphql-ws's validateMessage does; raise InvalidMessage otherwise."""
+    kind, raw = read_envelope(data)
     try:
         message_type = MessageType(kind)
     except ValueError:
-        raise InvalidMessage(f"Unknown message type {_preview(kind)}") from None
+        raise InvalidMessage(f"Unknown message type {preview(kind)}") from None
     return _validate(message_type, raw)
 
 
@@ -131,7 +138,7 @@ def _validate(message_type: MessageType, raw: dict[str, Any]) -> Message:
         return Subscribe(id, _subscribe_payload(payload))
     if message_type is MessageType.NEXT:
         if not isinstance(payload, dict):
-            raise InvalidMessage(f'"next" payload must be an object, not {_kind(payload)}')
+            raise InvalidMessage(f'"next" payload must be an object, not {json_kind(payload)}')
         return Next(id, payload)
     if message_type is MessageType.ERROR:
         # "payload: GraphQLError[]": graphql-ws wants at least one, each with a message.
@@ -144,7 +151,7 @@ def _validate(message_type: MessageType, raw: dict[str, Any]) -> Message:
 def _id(raw: dict[str, Any], message_type: MessageType) -> str:
     value = raw.get("id")
     if not isinstance(value, str):
-        raise InvalidMessage(f'"{message_type}" id must be a string, not {_kind(value)}')
+        raise InvalidMessage(f'"{message_type}" id must be a string, not {json_kind(value)}')
     if not value:
         raise InvalidMessage(f'"{message_type}" id must not be empty')
     return value
@@ -162,13 +169,13 @@ def parse_request(data: str | bytes) -> SubscribePayload:
 
 def _subscribe_payload(payload: Any) -> SubscribePayload:
     if not isinstance(payload, dict):
-        raise InvalidMessage(f'"subscribe" payload must be an object, not {_kind(payload)}')
+        raise InvalidMessage(f'"subscribe" payload must be an object, not {json_kind(payload)}')
     query = payload.get("query")
     if not isinstance(query, str):
-        raise InvalidMessage(f'"subscribe" query must be a string, not {_kind(query)}')
+        raise InvalidMessage(f'"subscribe" query must be a string, not {json_kind(query)}')
     operation_name = payload.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
-        kind = _kind(operation_name)
+        kind = json_kind(operation_name)
         raise InvalidMessage(f'"subscribe" operationName must be a string or null, not {kind}')
     return SubscribePayload(
         query=query,
@@ -181,7 +188,7 @@ def _subscribe_payload(payload: Any) -> SubscribePayload:
 def _optional_object(raw: dict[str, Any], key: str, what: str) -> dict[str, Any] | None:
     value = raw.get(key)
     if value is not None and not isinstance(value, dict):
-        raise InvalidMessage(f"{what} must be an object or null, not {_kind(value)}")
+        raise InvalidMessage(f"{what} must be an object or null, not {json_kind(value)}")
     return value
 
 
@@ -189,7 +196,7 @@ def _is_error(item: Any) -> bool:
     return isinstance(item, dict) and "message" in item
 
 
-def _kind(value: Any) -> str:
+def json_kind(value: Any) -> str:
     """JSON's name for a value's type, for reasons a client developer can act on."""
     if value is None:
         return "null"
@@ -202,7 +209,7 @@ def _kind(value: Any) -> str:
     return "array" if isinstance(value, list) else "object"
 
 
-def _preview(text: str) -> str:
+def preview(text: str) -> str:
     short = text if len(text) <= _PREVIEW_CHARS else text[:_PREVIEW_CHARS] + "..."
     return dumps(short)
 
