@@ -244,8 +244,9 @@ def test_malformed_gets_are_400_with_a_graphql_error(
 # --- methods, Accept and sizes -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["PUT", "DELETE", "OPTIONS", "PATCH"])
+@pytest.mark.parametrize("method", ["OPTIONS", "PATCH"])
 def test_other_methods_are_405_allowing_get_and_post(live: LiveServer, client: httpx.Client, method: str) -> None:
+    # PUT and DELETE belong to SSE's single connection mode (tests/transport/test_sse.py), unless it is off.
     # The method is checked first: an Accept nothing could satisfy does not turn this into a 406.
     response = client.request(method, live.http_url, content=b'{"query": "{ hello }"}', headers={"accept": "text/html"})
     message = assert_error_response(response, HTTPStatus.METHOD_NOT_ALLOWED)
@@ -267,3 +268,11 @@ def test_unacceptable_accept_is_406_and_nothing_runs(
     response = post(client, recording_server, {"query": PUBLISH}, accept=accept)
     assert "application/graphql-response+json" in assert_error_response(response, HTTPStatus.NOT_ACCEPTABLE)
     assert publishes == []
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_put_and_delete_are_405_when_sse_is_off(client: httpx.Client, method: str) -> None:
+    with start(sse_protocol=False) as live:
+        response = client.request(method, live.http_url, headers={"accept": "application/json"})
+    assert_error_response(response, HTTPStatus.METHOD_NOT_ALLOWED)
+    assert response.headers["allow"] == "GET, POST"

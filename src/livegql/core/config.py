@@ -14,7 +14,8 @@ class Settings:
     connection_init_wait_timeout: float = 3.0
     """Seconds a WebSocket client has to send ConnectionInit before it is closed with 4408."""
     keepalive_interval: float | None = 12.0
-    """Seconds between server Ping messages on an idle-or-busy WebSocket; None turns pings off."""
+    """Seconds between keep-alives: Ping (graphql-transport-ws), `ka` (legacy), a comment (SSE), an empty part
+    (multipart). None turns them off."""
     document_cache_size: int = 1000
     """How many parsed and validated documents the LRU keeps, keyed by query text."""
     send_queue_size: int = 1000
@@ -39,6 +40,17 @@ class Settings:
     """Serve WebSocket clients that offer no subprotocol in plain mode: each message is a GraphQL request
     `{"query", "variables", "operationName"}`, each result one message (same hooks and limits)."""
 
+    sse_protocol: bool = True
+    """Serve GraphQL over Server-Sent Events (the graphql-sse protocol, both modes) at the GraphQL path: a
+    request whose Accept names `text/event-stream`, and the single connection mode's PUT, GET, POST, DELETE."""
+    multipart_protocol: bool = True
+    """Serve subscriptions and live queries as Apollo multipart HTTP responses to requests whose Accept names
+    `multipart/mixed;subscriptionSpec=1.0`."""
+    sse_reservation_timeout: float = 10.0
+    """Seconds a single-connection SSE reservation (a PUT's token) waits for its event stream to open."""
+    max_sse_reservations: int = 10_000
+    """Single-connection SSE reservations and streams one process holds at once; a PUT beyond it gets 503."""
+
     def __post_init__(self) -> None:
         positive = {
             "connection_init_wait_timeout": self.connection_init_wait_timeout,
@@ -49,6 +61,8 @@ class Settings:
             "max_query_bytes": self.max_query_bytes,
             "close_timeout": self.close_timeout,
             "live_max_executions_per_second": self.live_max_executions_per_second,
+            "sse_reservation_timeout": self.sse_reservation_timeout,
+            "max_sse_reservations": self.max_sse_reservations,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -2,13 +2,11 @@
 queries as memberships of the app's shared hubs, and cancellation of all of them."""
 
 import asyncio
-import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from livegql.core.errors import ConnectionRejectedError
 from livegql.engine import OperationKind, RequestError
 from livegql.engine.executor import BoundOperation
 from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
@@ -21,13 +19,13 @@ from livegql.protocol import (
 )
 from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.transport_ws import State
-from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await, static_context
+from livegql.transport.auth import authorise
+from livegql.transport.context import ContextValue, OnConnectResult, static_context
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
 if TYPE_CHECKING:
-    from livegql.transport.websocket import WebSocketConnection
+    from livegql.transport.session import Session
 
-logger = logging.getLogger("livegql.operations")
 
 PATCHES_PARAM = "livePatches"
 """connection_init payload or operation `extensions` entry asking for JSON Patch live-query updates."""
@@ -46,7 +44,7 @@ _NOT_IDENTITY = frozenset({"pubsub", "request"})
 class OperationRunner:
     """Turns protocol events into operations; each id maps to the callable that stops it."""
 
-    def __init__(self, connection: "WebSocketConnection") -> None:
+    def __init__(self, connection: "Session") -> None:
         self._connection = connection
         self._machine = connection.machine
         self._runtime = connection.runtime
@@ -65,7 +63,7 @@ class OperationRunner:
                 if self._runtime.on_connect is None and not callable(self._runtime.context):
                     # No hook can say no or await anything: acknowledge now, without a task per connection.
                     runtime = self._runtime
-                    request = self._connection.websocket
+                    request = self._connection.request
                     context = static_context(runtime.pubsub, request, runtime.context, connection_params=params)
                     self._conclude(True, "", context, params)
                 else:
@@ -89,8 +87,13 @@ class OperationRunner:
         for stop in operations:
             stop()
 
+    def adopt(self, context: ContextValue) -> None:
+        """Start a session whose client was admitted before it existed (an HTTP request or event stream:
+        `on_connect` ran for the request, see auth.py); its held operations run now."""
+        self._conclude(True, "", context, {})
+
     async def _initialise(self, params: dict[str, Any]) -> None:
-        verdict, reason, context = await self._authorise(params)
+        verdict, reason, context = await authorise(self._runtime, self._connection.request, params)
         self._conclude(verdict, reason, context, params)
 
     def _conclude(self, verdict: OnConnectResult, reason: str, context: ContextValue, params: dict[str, Any]) -> None:
@@ -114,23 +117,6 @@ class OperationRunner:
         self._connection.flush()
         self._connection.initialised()
 
-    async def _authorise(self, params: dict[str, Any]) -> tuple[OnConnectResult, str, ContextValue]:
-        """Build the connection's context and ask `on_connect`; any exception there rejects (4403)."""
-        request = self._connection.websocket
-        try:
-            context = await build_context(
-                self._runtime.pubsub, request, self._runtime.context, connection_params=params
-            )
-            verdict: OnConnectResult = True
-            if self._runtime.on_connect is not None:
-                verdict = await maybe_await(self._runtime.on_connect(params, request))
-        except ConnectionRejectedError as error:
-            return False, str(error) or "Forbidden", {}
-        except Exception:
-            logger.exception("on_connect or the context factory failed; rejecting the connection")
-            return False, "Forbidden", {}
-        return verdict, "Forbidden", context
-
     def _sharing_key(self, context: ContextValue) -> Hashable:
         """Who is asking, as far as sharing results goes (see `LiveGQL(share=...)`)."""
         share = self._runtime.share
@@ -144,7 +130,7 @@ class OperationRunner:
             # How a client wants updates delivered says nothing about who it is.
             identity["connection_params"] = {k: v for k, v in params.items() if k != PATCHES_PARAM}
         # From the raw ASGI headers: building Starlette's Headers for two lookups costs more than the rest.
-        raw_headers = self._connection.websocket.scope.get("headers") or ()
+        raw_headers = self._connection.request.scope.get("headers") or ()
         credentials = sorted(
             (name.decode("latin-1"), value.decode("latin-1"))
             for name, value in raw_headers

@@ -1,38 +1,53 @@
-"""The HTTP endpoint: GraphQL over HTTP (GET for queries, POST for everything), JSON in and out."""
+"""The HTTP endpoint: GraphQL over HTTP (GET for queries, POST for everything), JSON in and out; and the
+streaming responses at the same path: SSE (graphql-sse) and Apollo multipart subscriptions.
+
+Every request is admitted by the app's `on_connect` (empty params, the request's headers) before its
+operation is looked at: no transport bypasses it.
+"""
 
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any
 
 from graphql import GraphQLError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from livegql.core import json
 from livegql.engine import OperationKind, RequestError
+from livegql.engine.operations import is_live
 from livegql.engine.results import MASKED_MESSAGE
+from livegql.protocol import SubscribePayload
 from livegql.protocol.http import (
     BadRequest,
     GraphQLParams,
     MediaType,
-    body_too_large,
     check_method,
     check_query_size,
-    content_type,
-    error_body,
     mutation_over_get,
     negotiate,
     not_acceptable,
-    params_from_body,
-    params_from_query_string,
     request_error_status,
 )
-from livegql.transport.context import build_context
+from livegql.protocol.http_stream import HTTPStreamProtocol
+from livegql.protocol.multipart import MultipartFraming, accepts_multipart_subscription
+from livegql.protocol.sse import SSEFraming, accepts_event_stream
+from livegql.transport.answer import Answer, error_answer, json_answer
+from livegql.transport.auth import admitted_context
+from livegql.transport.context import ContextValue
+from livegql.transport.http_request import read_params
 from livegql.transport.runtime import Runtime
+from livegql.transport.sse_single import SingleConnectionStreams
+from livegql.transport.stream import HTTPStreamSession
 
 logger = logging.getLogger("livegql.http")
 
-SUBSCRIPTION_OVER_HTTP = "Subscriptions are served over WebSocket at this path, not plain HTTP"
+SUBSCRIPTION_OVER_HTTP = (
+    "Subscriptions need a streaming transport: WebSocket, or Accept: text/event-stream (SSE) or "
+    'multipart/mixed;subscriptionSpec="1.0"'
+)
+LAST_EVENT_ID = "last-event-id"
+RESUME_EXTENSION = "resumeAfter"
 
 
 class HTTPEndpoint:
@@ -40,98 +55,116 @@ class HTTPEndpoint:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.single = SingleConnectionStreams(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        if self.runtime.settings.sse_protocol and self.single.claims(request):
+            await self.single.serve(request, send, receive)
+            return
         answer = await self.respond(request)
-        await answer.send(send)
+        if isinstance(answer, Answer):
+            await answer.send(send)
+        else:
+            await answer.serve(request, self.runtime, send, receive)
 
-    async def respond(self, request: Request) -> "Answer":
-        """Every outcome is a GraphQL response body; only a bug of ours or the app's is a 500."""
-        media = negotiate(request.headers.get("accept"))
+    async def respond(self, request: Request) -> "Answer | StreamPlan":
+        """Every outcome is a GraphQL response body (or stream); only a bug of ours or the app's is a 500."""
+        accept = request.headers.get("accept")
+        media = negotiate(accept)
+        stream = self._streaming(accept)
         # Errors found before negotiation succeeds are still written as JSON, the type every client reads.
         error_media = media or MediaType.JSON
         try:
             check_method(request.method)
-            if media is None:
+            if media is None and stream is None:
                 raise not_acceptable()
-            params = await self._params(request)
-            return await self._execute(request, params, media)
+            params = await read_params(request, self.runtime.settings.max_body_bytes)
+            context, refusal = await admitted_context(self.runtime, request, {})
+            if context is None:
+                return error_answer(HTTPStatus.FORBIDDEN, error_media, refusal)
+            return await self._execute(request, params, media, stream, context)
         except BadRequest as problem:
-            return _error(problem.status, error_media, problem.message, problem.allow)
+            return error_answer(problem.status, error_media, problem.message, problem.allow)
         except RequestError as error:
             body = self.runtime.encoder.format_errors(error.errors)
-            return _json(request_error_status(error_media), error_media, {"errors": body})
+            return json_answer(request_error_status(error_media), error_media, {"errors": body})
         except Exception as error:
             # A context factory, custom scalar or encoder failed: still a GraphQL body, and masked.
             logger.exception("Unexpected error while serving %s %s", request.method, request.url.path)
             message = str(error) if self.runtime.settings.debug else MASKED_MESSAGE
-            return _error(HTTPStatus.INTERNAL_SERVER_ERROR, error_media, message)
+            return error_answer(HTTPStatus.INTERNAL_SERVER_ERROR, error_media, message)
 
-    async def _params(self, request: Request) -> GraphQLParams:
-        if request.method == "GET":
-            return params_from_query_string(request.query_params)
-        body = await self._read_body(request)
-        return params_from_body(request.headers.get("content-type"), body)
+    def _streaming(self, accept: str | None) -> "type[SSEFraming] | type[MultipartFraming] | None":
+        """The streaming protocol the Accept header asks for and the settings allow, if any."""
+        if not accept:
+            return None
+        settings = self.runtime.settings
+        if settings.sse_protocol and "event-stream" in accept and accepts_event_stream(accept):
+            return SSEFraming
+        if settings.multipart_protocol and "multipart" in accept and accepts_multipart_subscription(accept):
+            return MultipartFraming
+        return None
 
-    async def _read_body(self, request: Request) -> bytes:
-        """Read at most max_body_bytes: a declared Content-Length is checked first, chunked bodies as they come."""
-        limit = self.runtime.settings.max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise body_too_large(limit)
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise body_too_large(limit)
-                chunks.append(chunk)
-        except ClientDisconnect:
-            raise BadRequest(HTTPStatus.BAD_REQUEST, "Client disconnected before the body arrived") from None
-        return b"".join(chunks)
-
-    async def _execute(self, request: Request, params: GraphQLParams, media: MediaType) -> "Answer":
+    async def _execute(
+        self,
+        request: Request,
+        params: GraphQLParams,
+        media: MediaType | None,
+        stream: "type[SSEFraming] | type[MultipartFraming] | None",
+        context: ContextValue,
+    ) -> "Answer | StreamPlan":
         runtime = self.runtime
         check_query_size(params.query, runtime.settings.max_query_bytes)
+        if stream is SSEFraming:
+            return self._event_stream(request, params, context)
         prepared = runtime.executor.prepare(params.query, params.operation_name)
+        streams = prepared.kind is OperationKind.SUBSCRIPTION or is_live(prepared.operation, params.variables)
+        if stream is MultipartFraming and (streams or media is None):
+            return StreamPlan(HTTPStreamProtocol(MultipartFraming(), _payload(params)), MultipartFraming, context)
+        if media is None:
+            raise not_acceptable()
         if prepared.kind is OperationKind.MUTATION and request.method == "GET":
             raise mutation_over_get()
         if prepared.kind is OperationKind.SUBSCRIPTION:
             raise RequestError([GraphQLError(SUBSCRIPTION_OVER_HTTP)])
         bound = runtime.executor.bind(prepared, params.variables)
-        context = await build_context(runtime.pubsub, request, runtime.context)
         result = await runtime.executor.run(bound, context)
-        return _json(HTTPStatus.OK, media, runtime.encoder.result_dict(result))
+        return json_answer(HTTPStatus.OK, media, runtime.encoder.result_dict(result))
+
+    def _event_stream(self, request: Request, params: GraphQLParams, context: ContextValue) -> "StreamPlan":
+        """graphql-sse, distinct connections mode: every operation kind streams, and errors found before
+        execution go through the accepted stream (its spec), except a mutation over GET, which is 405."""
+        if request.method == "GET":
+            try:
+                prepared = self.runtime.executor.prepare(params.query, params.operation_name)
+            except RequestError:
+                prepared = None
+            if prepared is not None and prepared.kind is OperationKind.MUTATION:
+                raise mutation_over_get()
+        extensions = params.extensions
+        last_event_id = request.headers.get(LAST_EVENT_ID)
+        if last_event_id and RESUME_EXTENSION not in (extensions or {}):
+            # A reconnecting EventSource names the last event it saw: resume right after it.
+            extensions = {**(extensions or {}), RESUME_EXTENSION: last_event_id}
+        payload = _payload(params, extensions)
+        return StreamPlan(HTTPStreamProtocol(SSEFraming(), payload), SSEFraming, context)
+
+
+def _payload(params: GraphQLParams, extensions: dict[str, Any] | None = None) -> SubscribePayload:
+    extensions = params.extensions if extensions is None else extensions
+    return SubscribePayload(params.query, params.variables, params.operation_name, extensions)
 
 
 @dataclass(frozen=True, slots=True)
-class Answer:
-    """A complete HTTP response, written with two raw ASGI messages (no Starlette Response on the hot path)."""
+class StreamPlan:
+    """A streaming response to serve: the machine for its one operation, admitted with `context`."""
 
-    status_code: int
-    body: bytes
-    media: MediaType
-    allow: str | None = None
+    machine: HTTPStreamProtocol
+    framing: "type[SSEFraming] | type[MultipartFraming]"
+    context: ContextValue
 
-    async def send(self, send: Send) -> None:
-        headers = [
-            (b"content-type", _CONTENT_TYPES[self.media]),
-            (b"content-length", str(len(self.body)).encode()),
-        ]
-        if self.allow:
-            headers.append((b"allow", self.allow.encode()))
-        await send({"type": "http.response.start", "status": self.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": self.body})
-
-
-_CONTENT_TYPES = {media: content_type(media).encode() for media in MediaType}
-
-
-def _json(status: HTTPStatus, media: MediaType, body: object) -> Answer:
-    return Answer(status, json.dumps_bytes(body), media)
-
-
-def _error(status: HTTPStatus, media: MediaType, message: str, allow: str | None = None) -> Answer:
-    return Answer(status, error_body(message), media, allow)
+    async def serve(self, request: Request, runtime: Runtime, send: Send, receive: Receive) -> None:
+        content_type = self.framing.content_type
+        session = HTTPStreamSession(request, runtime, send, receive, self.machine, content_type=content_type)
+        await session.run(self.context)

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from livegql.engine.revision import Revision
 
 if TYPE_CHECKING:
-    from livegql.transport.websocket import WebSocketConnection
+    from livegql.transport.session import Session
 
 
 class SubscriptionSink:
     __slots__ = ("connection", "id")
 
-    def __init__(self, connection: "WebSocketConnection", id: str) -> None:
+    def __init__(self, connection: "Session", id: str) -> None:
         self.connection = connection
         self.id = id
 
@@ -44,7 +44,7 @@ class SubscriptionSink:
 class LiveQuerySink:
     __slots__ = ("connection", "id", "patches", "pending", "sent")
 
-    def __init__(self, connection: "WebSocketConnection", id: str, *, patches: bool) -> None:
+    def __init__(self, connection: "Session", id: str, *, patches: bool) -> None:
         self.connection = connection
         self.id = id
         self.patches = patches

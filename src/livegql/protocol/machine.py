@@ -1,0 +1,39 @@
+"""What every server-side protocol machine offers the connection layer, whatever carries it.
+
+WebSocket (graphql-transport-ws, legacy, plain) and HTTP streams (SSE, multipart) each have their own machine;
+the operation runner, the sinks and the session drive any of them through this surface only.
+"""
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from livegql.protocol.codes import CloseCode
+from livegql.protocol.common import Output
+from livegql.protocol.transport_ws import Event, State
+
+
+class ServerMachine(Protocol):
+    @property
+    def state(self) -> State: ...
+
+    def events_received(self) -> Sequence[Event]: ...
+
+    def data_to_send(self) -> list[Output]: ...
+
+    def accept(self) -> None: ...
+
+    def reject(self, reason: str = "Forbidden") -> None: ...
+
+    def init_timeout_expired(self) -> None: ...
+
+    def send_next(self, id: str, payload_json: str) -> bool: ...
+
+    def next_frame(self, id: str, payload_json: str) -> str | None: ...
+
+    def send_error(self, id: str, errors_json: str) -> bool: ...
+
+    def send_complete(self, id: str) -> bool: ...
+
+    def close(self, code: CloseCode, reason: str) -> None: ...
+
+    def connection_lost(self) -> None: ...

@@ -1,0 +1,56 @@
+"""The app's admission hook, the same on every transport: `on_connect` and the context factory decide.
+
+WebSocket protocols ask once per connection (with the connection_init payload); HTTP requests and event
+streams ask once per request or stream, with empty params, so credentials come from headers or cookies.
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from livegql.core.errors import ConnectionRejectedError
+from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await
+from livegql.transport.runtime import Runtime
+
+logger = logging.getLogger("livegql.operations")
+
+FORBIDDEN = "Forbidden"
+
+
+async def authorise(
+    runtime: Runtime, request: HTTPConnection, params: dict[str, Any], *, refuse_on_error: bool = True
+) -> tuple[OnConnectResult, str, ContextValue]:
+    """Build the context and ask `on_connect`: (verdict, reason if refused, context).
+
+    A `ConnectionRejectedError` refuses with its message. Any other exception in the hook or the context
+    factory refuses too, or with `refuse_on_error=False` propagates (HTTP answers it with a masked 500,
+    where a socket can only be closed).
+    """
+    try:
+        context = await build_context(runtime.pubsub, request, runtime.context, connection_params=params)
+        verdict: OnConnectResult = True
+        if runtime.on_connect is not None:
+            verdict = await maybe_await(runtime.on_connect(params, request))
+    except ConnectionRejectedError as error:
+        return False, str(error) or FORBIDDEN, {}
+    except Exception:
+        if not refuse_on_error:
+            raise
+        logger.exception("on_connect or the context factory failed; refusing the client")
+        return False, FORBIDDEN, {}
+    return verdict, FORBIDDEN, context
+
+
+async def admitted_context(
+    runtime: Runtime, request: HTTPConnection, params: dict[str, Any]
+) -> tuple[ContextValue | None, str]:
+    """The context of an admitted HTTP client with what `on_connect` returned merged in, or (None, reason).
+    A failing hook raises (a masked 500)."""
+    verdict, reason, context = await authorise(runtime, request, params, refuse_on_error=False)
+    if verdict is False:
+        return None, reason
+    if isinstance(verdict, Mapping):
+        context.update(verdict)
+    return context, ""
