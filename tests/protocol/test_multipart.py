@@ -9,7 +9,9 @@ from livegql.protocol.http_stream import OPERATION_ID, HTTPStreamProtocol
 from livegql.protocol.messages import SubscribePayload
 from livegql.protocol.multipart import MultipartFraming, accepts_multipart_subscription
 
-PART = "\r\n--graphql\r\ncontent-type: application/json\r\n\r\n"
+DELIMITER = "\r\n--graphql"
+HEAD = "\r\ncontent-type: application/json\r\n\r\n"
+PART = DELIMITER + HEAD  # how a part looks in the whole body: the delimiter before it, then its headers
 END = "\r\n--graphql--\r\n"
 PAYLOAD = SubscribePayload("subscription { s }")
 
@@ -17,21 +19,23 @@ PAYLOAD = SubscribePayload("subscription { s }")
 def test_framing_frames() -> None:
     framing = MultipartFraming()
     assert framing.content_type == 'multipart/mixed;boundary="graphql";subscriptionSpec=1.0'
-    assert framing.opening() == PART + "{}"
-    assert framing.heartbeat() == PART + "{}"
-    assert framing.next('{"data":{"s":1}}') == PART + '{"payload":{"data":{"s":1}}}'
-    assert framing.error('[{"message":"bad"}]') == PART + '{"payload":{"errors":[{"message":"bad"}]}}'
-    assert framing.complete() == END
+    # Each frame ends with the delimiter that closes its part: a client hands a part over only once the
+    # delimiter after it arrives, so an event must not wait for the next one to be seen.
+    assert framing.opening() == DELIMITER + HEAD + "{}" + DELIMITER
+    assert framing.heartbeat() == HEAD + "{}" + DELIMITER
+    assert framing.next('{"data":{"s":1}}') == HEAD + '{"payload":{"data":{"s":1}}}' + DELIMITER
+    assert framing.error('[{"message":"bad"}]') == HEAD + '{"payload":{"errors":[{"message":"bad"}]}}' + DELIMITER
+    assert framing.complete() == "--\r\n"
 
 
 def test_abort_is_a_fatal_error_part_then_the_end() -> None:
     framing = MultipartFraming()
     aborted = framing.abort('slow "consumer"')
-    assert aborted.startswith(PART)
-    assert aborted.endswith(END)
-    part = aborted.removeprefix(PART).removesuffix(END)
+    assert aborted.startswith(HEAD)
+    assert aborted.endswith(END)  # after an earlier frame's delimiter: the close-delimiter
+    part = aborted.removeprefix(HEAD).removesuffix(END)
     assert json.loads(part) == {"payload": None, "errors": [{"message": 'slow "consumer"'}]}
-    assert framing.abort("") == END
+    assert framing.abort("") == "--\r\n"
 
 
 def body_parts(body: str) -> list[object]:

@@ -13,11 +13,14 @@ BOUNDARY: Final = "graphql"
 SUBSCRIPTION_SPEC: Final = "1.0"
 MULTIPART_CONTENT_TYPE: Final = f'multipart/mixed;boundary="{BOUNDARY}";subscriptionSpec={SUBSCRIPTION_SPEC}'
 
-# RFC 2046 section 5.1.1: the CRLF before a delimiter belongs to it, so each part carries its own; the body is
-# one part after another and the close-delimiter (`--` after the boundary) ends it.
-_PART_HEAD: Final = f"\r\n--{BOUNDARY}\r\ncontent-type: application/json\r\n\r\n"
-_END: Final = f"\r\n--{BOUNDARY}--\r\n"
-_HEARTBEAT: Final = _PART_HEAD + "{}"
+# RFC 2046 section 5.1.1: a delimiter is CRLF "--" boundary; part headers follow on the next line, and the
+# close-delimiter adds "--". Clients (Apollo's, for one) hand a part over only once the delimiter after it has
+# arrived, so every part is written with the delimiter that ends it: the opening writes the first delimiter,
+# each part is headers + JSON + its closing delimiter, and the end turns the last delimiter into the close.
+_DELIMITER: Final = f"\r\n--{BOUNDARY}"
+_PART_HEAD: Final = "\r\ncontent-type: application/json\r\n\r\n"
+_END: Final = "--\r\n"
+_HEARTBEAT: Final = _PART_HEAD + "{}" + _DELIMITER
 # RFC 7231 section 5.3.1: a qvalue is 0 to 1 with at most three decimals.
 _QVALUE: Final = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)")
 _QUOTED_PAIR: Final = re.compile(r"\\(.)")
@@ -29,14 +32,15 @@ class MultipartFraming:
     content_type = MULTIPART_CONTENT_TYPE
 
     def opening(self) -> str:
-        return _HEARTBEAT  # an event may be long in coming; the client should see the response at once
+        # An event may be long in coming: the client should see the response, and a part, at once.
+        return _DELIMITER + _HEARTBEAT
 
     def next(self, payload_json: str) -> str:
-        return _PART_HEAD + '{"payload":' + payload_json + "}"
+        return _PART_HEAD + '{"payload":' + payload_json + "}" + _DELIMITER
 
     def error(self, errors_json: str) -> str:
         # The operation's GraphQL errors travel inside `payload`, where the client reports them as its result's.
-        return _PART_HEAD + '{"payload":{"errors":' + errors_json + "}}"
+        return _PART_HEAD + '{"payload":{"errors":' + errors_json + "}}" + _DELIMITER
 
     def complete(self) -> str:
         return _END
@@ -49,7 +53,8 @@ class MultipartFraming:
         follows so the body stays well-formed. Without a reason, only the end boundary is written."""
         if not reason:
             return _END
-        return _PART_HEAD + '{"payload":null,"errors":[{"message":' + dumps(reason) + "}]}" + _END
+        fatal = '{"payload":null,"errors":[{"message":' + dumps(reason) + "}]}"
+        return _PART_HEAD + fatal + _DELIMITER + _END
 
 
 def accepts_multipart_subscription(accept: str | None) -> bool:
