@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from starlette.requests import HTTPConnection
 
-from livegql import ConnectionRejectedError, LiveGQL, PubSub
+from livegql import ConnectionRejectedError, LiveGQL, PubSub, Settings
 from tests.conformance.base import ADMIT_TOKEN, REJECT_REASON, Conformer
 from tests.conformance.http_clients import Multipart, SSEDistinct, SSESingle
 from tests.conformance.ws_clients import LegacyWS, PlainWS, TransportWS, connect_ws
@@ -46,6 +46,18 @@ def gate() -> Gate:
 @pytest.fixture
 def guarded(pubsub: PubSub, gate: Gate) -> Iterator[LiveServer]:
     app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, on_connect=gate, keepalive_interval=None)
+    with serve(app) as live:
+        yield live
+
+
+LIMITS = {"max_query_bytes": 200, "max_message_bytes": 2000, "max_body_bytes": 2000}
+
+
+@pytest.fixture
+def limited(pubsub: PubSub, gate: Gate) -> Iterator[LiveServer]:
+    """The guarded server with small size limits (LIMITS)."""
+    settings = Settings(keepalive_interval=None, **LIMITS)
+    app = LiveGQL(SDL, resolvers=make_resolvers(), pubsub=pubsub, on_connect=gate, settings=settings)
     with serve(app) as live:
         yield live
 

@@ -182,7 +182,8 @@ class SSESingle:
         self.queues[id] = asyncio.Queue()
         body = {"query": query, "variables": variables, "extensions": {"operationId": id}}
         response = await self.http.post(self.url, json=body, headers={TOKEN_HEADER: self.token})
-        assert response.status_code == httpx.codes.ACCEPTED, response.text
+        if response.status_code != httpx.codes.ACCEPTED:
+            raise Refused(response.status_code, response.json()["errors"][0]["message"])
         return _SingleOperation(self, id)
 
     async def run(self, query: str, variables: dict[str, Any] | None = None) -> Outcome:

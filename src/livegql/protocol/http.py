@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from livegql.core import json
+from livegql.core.limits import exceeds_bytes, query_too_large_message
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
@@ -217,8 +218,8 @@ def _params(query: Any, variables: Any, operation_name: Any, extensions: Any) ->
 
 def check_query_size(query: str, limit: int) -> None:
     """Refuse query text over `limit` UTF-8 bytes before it is parsed."""
-    if len(query) > limit or len(query.encode("utf-8", "surrogatepass")) > limit:
-        raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"Query text exceeds {limit} bytes")
+    if exceeds_bytes(query, limit):
+        raise BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, query_too_large_message(limit))
 
 
 def body_too_large(limit: int) -> BadRequest:

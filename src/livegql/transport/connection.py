@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
+from livegql.core.limits import exceeds_bytes, query_too_large_message
 from livegql.engine import OperationKind, RequestError
 from livegql.engine.executor import BoundOperation
 from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
@@ -140,6 +141,10 @@ class OperationRunner:
 
     def _subscribe(self, id: str, payload: SubscribePayload) -> None:
         executor = self._runtime.executor
+        limit = self._runtime.settings.max_query_bytes
+        if exceeds_bytes(payload.query, limit):
+            self._refuse(id, query_too_large_message(limit))
+            return
         try:
             prepared = executor.prepare(payload.query, payload.operation_name)
             bound = executor.bind(prepared, payload.variables)

@@ -13,6 +13,7 @@ from starlette.types import Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from livegql.core.config import Settings
+from livegql.core.limits import exceeds_bytes
 from livegql.protocol import GRAPHQL_TRANSPORT_WS_PROTOCOL, Close, CloseCode, Output, ServerProtocol
 from livegql.protocol.codes import GRAPHQL_WS_LEGACY_PROTOCOL
 from livegql.protocol.legacy_ws import LegacyServerProtocol
@@ -57,13 +58,6 @@ def negotiate(offered: list[str], settings: Settings) -> tuple[str | None, Machi
     if settings.plain_protocol and not offered:
         return None, PlainServerProtocol()
     return None
-
-
-def _too_large(data: str | bytes, limit: int) -> bool:
-    # A str has at most 4 UTF-8 bytes per character: only encode when the cheap bound cannot decide.
-    if isinstance(data, bytes) or len(data) > limit or len(data) * 4 <= limit:
-        return len(data) > limit
-    return len(data.encode()) > limit
 
 
 class WebSocketConnection(Session):
@@ -113,7 +107,7 @@ class WebSocketConnection(Session):
                 data = await self._receive()
                 if data is None:
                     return
-                if _too_large(data, self.settings.max_message_bytes):
+                if exceeds_bytes(data, self.settings.max_message_bytes):
                     self.machine.close(CloseCode.BAD_REQUEST, "Message too large")
                 else:
                     self.protocol.receive_text(data)
