@@ -171,11 +171,17 @@ class SSESingle:
         return cls(url, http, stream_token, stream)
 
     async def _read(self) -> None:
-        async for event, data in sse_events(self.stream):
-            message = json.loads(data)
-            queue = self.queues.get(message["id"])
-            if queue is not None:
-                queue.put_nowait(message["payload"] if event == "next" else _END)
+        try:
+            async for event, data in sse_events(self.stream):
+                message = json.loads(data)
+                queue = self.queues.get(message["id"])
+                if queue is not None:
+                    queue.put_nowait(message["payload"] if event == "next" else _END)
+            failure: BaseException = AssertionError("the event stream ended")
+        except Exception as error:
+            failure = error
+        for queue in self.queues.values():  # whoever waits learns why nothing more comes
+            queue.put_nowait(failure)
 
     async def _start(self, query: str, variables: dict[str, Any] | None) -> "_SingleOperation":
         id = next(self.ids)
@@ -209,7 +215,10 @@ class _SingleOperation:
 
     async def take(self) -> Any:
         async with asyncio.timeout(STEP_TIMEOUT):
-            return await self.client.queues[self.id].get()
+            item = await self.client.queues[self.id].get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
     async def next(self) -> dict[str, Any]:
         item = await self.take()

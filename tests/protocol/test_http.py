@@ -22,6 +22,7 @@ from livegql.protocol.http import (
     not_acceptable,
     params_from_body,
     params_from_query_string,
+    prefers_over_json,
     request_error_status,
 )
 
@@ -374,3 +375,21 @@ def test_content_type_names_utf8() -> None:
 
 def test_error_body_is_a_graphql_response_without_data() -> None:
     assert json.loads(error_body('bad "thing"')) == {"errors": [{"message": 'bad "thing"'}]}
+
+
+@pytest.mark.parametrize(
+    ("accept", "prefers"),
+    [
+        ("text/event-stream", True),
+        ("text/event-stream, application/json", True),
+        ("application/json, text/event-stream", False),  # urql's order: JSON where JSON can answer
+        ("application/graphql-response+json, application/json, text/event-stream, multipart/mixed", False),
+        ("application/json;q=0.5, text/event-stream", True),
+        ("text/event-stream;q=0.5, application/json", False),
+        ("text/event-stream, */*", True),
+        ("text/event-stream;q=0, application/json", False),
+        ("application/json", False),
+    ],
+)
+def test_prefers_over_json_ranks_by_quality_then_order(accept: str, prefers: bool) -> None:
+    assert prefers_over_json(accept, "text/event-stream") is prefers

@@ -152,6 +152,22 @@ def _quality(media: MediaType, ranges: list[tuple[str, str, float]]) -> tuple[_S
     return found
 
 
+def prefers_over_json(accept: str, media_type: str) -> bool:
+    """Whether Accept ranks `media_type` (named exactly) above every JSON response type: by quality, then by
+    order of mention. A client listing JSON first (`application/json, text/event-stream`) wants JSON where
+    JSON can answer, and the other type only where it cannot (a subscription)."""
+    kind, _, subtype = media_type.partition("/")
+    wanted: tuple[float, int] | None = None
+    json_rank: tuple[float, int] | None = None
+    for index, (range_kind, range_subtype, quality) in enumerate(_parse_accept(accept)):
+        rank = (quality, -index)
+        if (range_kind, range_subtype) == (kind, subtype) and (wanted is None or rank > wanted):
+            wanted = rank
+        if any(_quality(media, [(range_kind, range_subtype, quality)]) for media in MediaType):
+            json_rank = rank if json_rank is None or rank > json_rank else json_rank
+    return wanted is not None and wanted[0] > 0 and (json_rank is None or wanted > json_rank)
+
+
 def params_from_query_string(query_params: Mapping[str, str]) -> GraphQLParams:
     """GET: `query`, `operationName`, and JSON-encoded `variables` and `extensions`."""
     return _params(

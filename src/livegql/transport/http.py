@@ -27,11 +27,12 @@ from livegql.protocol.http import (
     mutation_over_get,
     negotiate,
     not_acceptable,
+    prefers_over_json,
     request_error_status,
 )
 from livegql.protocol.http_stream import HTTPStreamProtocol
 from livegql.protocol.multipart import MultipartFraming, accepts_multipart_subscription
-from livegql.protocol.sse import SSEFraming, accepts_event_stream
+from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
 from livegql.transport.auth import admitted_context
 from livegql.transport.context import ContextValue
@@ -116,16 +117,20 @@ class HTTPEndpoint:
     ) -> "Answer | StreamPlan":
         runtime = self.runtime
         check_query_size(params.query, runtime.settings.max_query_bytes)
-        if stream is SSEFraming:
+        if stream is SSEFraming and (media is None or prefers_over_json(request.headers["accept"], EVENT_STREAM)):
+            # graphql-sse clients: everything streams, errors found before execution included.
             return self._event_stream(request, params, context)
         prepared = runtime.executor.prepare(params.query, params.operation_name)
+        if prepared.kind is OperationKind.MUTATION and request.method == "GET":
+            raise mutation_over_get()  # whatever the response would be, a stream included
         streams = prepared.kind is OperationKind.SUBSCRIPTION or is_live(prepared.operation, params.variables)
+        if stream is SSEFraming and streams:
+            # A client preferring JSON (urql: JSON first, then event-stream) streams only what JSON cannot carry.
+            return self._event_stream(request, params, context)
         if stream is MultipartFraming and (streams or media is None):
             return StreamPlan(HTTPStreamProtocol(MultipartFraming(), _payload(params)), MultipartFraming, context)
         if media is None:
             raise not_acceptable()
-        if prepared.kind is OperationKind.MUTATION and request.method == "GET":
-            raise mutation_over_get()
         if prepared.kind is OperationKind.SUBSCRIPTION:
             raise RequestError([GraphQLError(SUBSCRIPTION_OVER_HTTP)])
         bound = runtime.executor.bind(prepared, params.variables)
