@@ -375,3 +375,31 @@ async def test_serve_with_a_broker_gives_it_to_the_app_and_health_reports_it(tmp
         finished = await interrupt(process)
     assert finished.code == 0
     assert "Traceback" not in finished.stderr
+
+
+async def test_ctrl_c_ends_a_server_whose_event_streams_are_still_open(tmp_path: Path) -> None:
+    # An SSE stream never ends by itself: without a bound on the graceful shutdown, the server would wait for
+    # its client forever.
+    process = await start("demo", "--port", "0", "--db", str(tmp_path / "chat.db"))
+    try:
+        await read_line(process)
+        port = re.search(r"127\.0\.0\.1:(\d+)", await read_line(process))
+        assert port is not None
+        url = f"http://127.0.0.1:{port[1]}/graphql"
+        body = {"query": "subscription { messages { text } }"}
+        headers = {"accept": "text/event-stream"}
+        async with (
+            httpx.AsyncClient(timeout=LIMIT) as client,
+            client.stream("POST", url, json=body, headers=headers) as stream,
+        ):
+            assert stream.status_code == httpx.codes.OK
+            lines = stream.aiter_lines()
+            assert await anext(lines) == ":"  # the stream is open
+            finished = await interrupt(process)
+            rest = [line async for line in lines]  # ends: the server closed it
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert finished.code == 0
+    assert "event: complete" not in rest  # ended by the shutdown, not completed: clients reconnect

@@ -147,15 +147,27 @@ def listen(host: str, port: int) -> socket.socket:
     return listener
 
 
+# Seconds uvicorn waits for open responses after Ctrl-C or SIGTERM before cancelling them. An SSE or multipart
+# stream never ends by itself, so without a bound the server would wait for its clients forever; cancelled, each
+# stream ends without `complete`, and graphql-sse and EventSource clients reconnect (and resume) elsewhere.
+GRACEFUL_SHUTDOWN_SECONDS = 5.0
+
+
 def run(app: Any, listener: socket.socket) -> None:
     # uvicorn shuts down gracefully on Ctrl-C, then raises it again: for a server, that is a normal end.
+    config = uvicorn.Config(app, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(uvicorn.Config(app)).run(sockets=[listener])
+        uvicorn.Server(config).run(sockets=[listener])
 
 
 def _run_workers(workers: int, listener: socket.socket) -> None:
     """Run `workers` processes accepting on `listener` until Ctrl-C or SIGTERM; one that dies is replaced."""
-    config = uvicorn.Config(f"{__name__}:worker_factory", factory=True, workers=workers)
+    config = uvicorn.Config(
+        f"{__name__}:worker_factory",
+        factory=True,
+        workers=workers,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
     supervisor = Multiprocess(config, sockets=[listener])
     supervisor.run()
     # uvicorn stops every worker when one fails before serving (it would fail again if restarted).

@@ -14,7 +14,8 @@ from graphql import DocumentNode, parse
 from starlette.requests import HTTPConnection, Request
 
 from livegql.core import json
-from livegql.transport.http import Answer, HTTPEndpoint
+from livegql.transport.answer import Answer
+from livegql.transport.http import HTTPEndpoint, StreamPlan
 from tests.support.server import LiveServer
 from tests.transport.http_helpers import (
     ADD,
@@ -77,8 +78,9 @@ def test_a_client_that_disconnects_mid_body_gets_a_400_not_a_crash(
     answered = threading.Event()
     respond = HTTPEndpoint.respond
 
-    async def recording(self: HTTPEndpoint, request: Request) -> Answer:
+    async def recording(self: HTTPEndpoint, request: Request) -> Answer | StreamPlan:
         response = await respond(self, request)
+        assert isinstance(response, Answer)
         outcomes.append(response.status_code)
         answered.set()
         return response

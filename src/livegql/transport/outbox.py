@@ -43,6 +43,11 @@ class Outbox:
         return 0 if self._frames is None else len(self._frames)
 
     @property
+    def busy(self) -> bool:
+        """Whether a write is in flight or frames wait: writing around the outbox now would interleave."""
+        return self._writer is not None or bool(self._frames)
+
+    @property
     def full(self) -> bool:
         return self._frames is not None and len(self._frames) >= self.limit
 

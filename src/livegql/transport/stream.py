@@ -6,6 +6,7 @@ going away stops its operations at once, as a socket closing does.
 """
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -29,6 +30,7 @@ STREAM_HEADERS = [
     (b"connection", b"keep-alive"),
 ]
 _JSON = b"application/json; charset=utf-8"
+GOING_AWAY = "server shutting down"
 # A Close before anything was written: the status that says why.
 _STATUS_BEFORE_START = {
     CloseCode.FORBIDDEN: HTTPStatus.FORBIDDEN,
@@ -75,6 +77,10 @@ class HTTPStreamSession(Session):
                 try:
                     self.runner.adopt(context)
                     await self._wait_for_disconnect()
+                except asyncio.CancelledError:
+                    if not self._body_done:
+                        await self._end_for_shutdown()
+                    raise
                 finally:
                     self._shut_down()
         except asyncio.CancelledError:
@@ -82,6 +88,18 @@ class HTTPStreamSession(Session):
             if not self._body_done or task is None:
                 raise  # cancelled from outside (server shutdown)
             task.uncancel()  # the body ended: the response is complete, as designed
+
+    async def _end_for_shutdown(self) -> None:
+        """Cancelled from outside (the server's graceful shutdown ran out): end the body properly, so the
+        client sees a finished response (SSE: no `complete`, so it reconnects; multipart: a fatal error part)
+        rather than a connection cut mid-chunk. Best effort, bounded, and only when no write is in flight."""
+        if not self._started or self.outbox.busy or self.machine.state is State.CLOSED:
+            return
+        self.machine.close(CloseCode.GOING_AWAY, GOING_AWAY)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(self.settings.close_timeout):
+                for frame in self.machine.data_to_send():
+                    await self._write(frame)
 
     def feed(self) -> None:
         """Run what the machine received from another request (single connection mode's POST and DELETE)."""
