@@ -127,7 +127,9 @@ class HTTPStreamSession(Session):
         if self.machine.state is State.CLOSED:
             return
         send_keepalive = getattr(self.machine, "send_keepalive", None)
-        if send_keepalive is not None:
+        # Frames still waiting say more than a heartbeat would, and a client that stopped reading must not
+        # collect one per interval past the queue's limit.
+        if send_keepalive is not None and not self.outbox.busy:
             send_keepalive()
             self.flush()
         self._schedule_heartbeat()

@@ -151,11 +151,14 @@ class WebSocketConnection(Session):
     def _ping(self) -> None:
         if self.machine.state is State.CLOSED:
             return
-        if isinstance(self.protocol, ServerProtocol):
+        if self.outbox.busy:
+            pass  # frames are still waiting: a peer that stopped reading must not collect a ping per interval
+        elif isinstance(self.protocol, ServerProtocol):
             self.protocol.send_ping()
+            self.flush()
         else:
             self.protocol.send_keepalive()  # legacy: `ka` (it has no ping); plain: nothing of its own
-        self.flush()
+            self.flush()
         interval = self.settings.keepalive_interval
         if interval is not None:
             self._ping_timer = asyncio.get_running_loop().call_later(interval, self._ping)
