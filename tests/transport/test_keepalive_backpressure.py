@@ -3,6 +3,7 @@ outbox, a heartbeat (SSE comment, multipart part) or a ping is skipped, so the q
 one keep-alive per interval."""
 
 import asyncio
+from collections.abc import MutableMapping
 from typing import Any
 
 from starlette.requests import Request
@@ -22,7 +23,7 @@ class StalledClient:
         self.started = False
         self.blocked = asyncio.Event()
 
-    async def send(self, message: dict[str, Any]) -> None:
+    async def send(self, message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             self.started = True
             return
