@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from livegql import LiveGQL, PubSub
+from tests.incremental.versions import check_graphql_version
 from tests.support.schema import SDL, make_resolvers
 from tests.support.server import LiveServer, serve
 
@@ -23,3 +24,8 @@ def app(pubsub: PubSub) -> LiveGQL:
 def server(app: LiveGQL) -> Iterator[LiveServer]:
     with serve(app) as live:
         yield live
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # `gql33` / `gql32` tests run in the venv with that graphql-core (scripts/check runs both).
+    check_graphql_version(item)

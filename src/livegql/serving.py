@@ -150,7 +150,7 @@ def listen(host: str, port: int) -> socket.socket:
 # Seconds uvicorn waits for open responses after Ctrl-C or SIGTERM before cancelling them. An SSE or multipart
 # stream never ends by itself, so without a bound the server would wait for its clients forever; cancelled, each
 # stream ends without `complete`, and graphql-sse and EventSource clients reconnect (and resume) elsewhere.
-GRACEFUL_SHUTDOWN_SECONDS = 5.0
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def run(app: Any, listener: socket.socket) -> None:

@@ -50,7 +50,7 @@ def guarded(pubsub: PubSub, gate: Gate) -> Iterator[LiveServer]:
         yield live
 
 
-LIMITS = {"max_query_bytes": 200, "max_message_bytes": 2000, "max_body_bytes": 2000}
+LIMITS: dict[str, Any] = {"max_query_bytes": 200, "max_message_bytes": 2000, "max_body_bytes": 2000}
 
 
 @pytest.fixture

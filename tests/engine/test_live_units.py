@@ -57,8 +57,10 @@ def test_with_live_directive_declares_live_once() -> None:
     assert validate(schema, parse("{ a @live }"))  # a query-level directive only
     assert with_live_directive(schema) is schema
     own = build_schema("directive @live(throttle: Int) on QUERY type Query { a: Int }")
-    assert with_live_directive(own) is own
-    assert validate(own, parse("query @live(throttle: 2) { a }")) == []
+    declared = with_live_directive(own)
+    assert declared.get_directive("live") is own.get_directive("live")  # its own @live is kept
+    assert with_live_directive(declared) is declared
+    assert validate(declared, parse("query @live(throttle: 2) { a }")) == []
 
 
 KEYS_SDL = """

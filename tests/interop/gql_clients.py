@@ -9,7 +9,7 @@ from gql.client import AsyncClientSession
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
 
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, subscribers
 from tests.support.waiting import until
 
 LIMIT = 5.0
@@ -41,15 +41,6 @@ async def http_session(url: str) -> AsyncIterator[AsyncClientSession]:
 
 def request(query: str, **variables: Any) -> GraphQLRequest:
     return GraphQLRequest(query, variable_values=variables or None)
-
-
-async def subscribers(server: LiveServer, topic: str | None = None) -> int:
-    """The server PubSub's subscriber count, read on the server's loop where it lives."""
-
-    async def count() -> int:
-        return server.app.pubsub.subscriber_count(topic)
-
-    return await server.acall(count())
 
 
 async def subscribed(server: LiveServer, topic: str, expected: int = 1) -> None:

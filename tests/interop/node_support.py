@@ -16,8 +16,7 @@ import pytest
 from livegql.broker.base import Subscription
 from livegql.core import json
 from tests.interop.conftest import ADMIT_AUTHORIZATION, ADMIT_TOKEN, Door
-from tests.interop.gql_clients import subscribers
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, subscribers
 from tests.support.waiting import until
 
 NODE_PROJECT = Path(__file__).parent / "node"

@@ -13,9 +13,8 @@ from livegql.broker.base import Subscription
 from livegql.core import json
 from livegql.protocol import CloseCode
 from tests.interop.conftest import ADMIT_TOKEN, REJECT_REASON, Door
-from tests.interop.gql_clients import subscribers
 from tests.interop.node_support import NODE_PROJECT, require_node, run_script
-from tests.support.server import LiveServer
+from tests.support.server import LiveServer, subscribers
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.node

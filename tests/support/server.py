@@ -49,6 +49,15 @@ class LiveServer:
         return self.call(count())
 
 
+async def subscribers(server: LiveServer, topic: str | None = None) -> int:
+    """The server PubSub's subscriber count, read on the server's loop where it lives."""
+
+    async def count() -> int:
+        return server.app.pubsub.subscriber_count(topic)
+
+    return await server.acall(count())
+
+
 @contextmanager
 def serve(app: LiveGQL, port: int = 0, **config: Any) -> Iterator[LiveServer]:
     """Start uvicorn on 127.0.0.1 (an ephemeral port unless `port` is given) serving `app`; stop it on exit."""

@@ -157,7 +157,8 @@ def test_an_operation_that_cannot_be_determined_is_a_request_error(
 REQUEST_ERRORS = [
     pytest.param({"query": "{"}, "Syntax Error", id="does-not-parse"),
     pytest.param({"query": "{ nope }"}, "Cannot query field 'nope'", id="does-not-validate"),
-    pytest.param({"query": "{ add(a: 1) }"}, "argument 'b'", id="missing-argument"),
+    # Worded differently by graphql-core 3.2 ("argument 'b'") and 3.3 ("Query.add(b:)"): the common part.
+    pytest.param({"query": "{ add(a: 1) }"}, "of type 'Int!' is required", id="missing-argument"),
     pytest.param({"query": ADD, "variables": {"a": "x", "b": 1}}, "Variable '$a'", id="variable-type"),
     pytest.param({"query": ADD, "variables": {"a": 1}}, "Variable '$b'", id="variable-missing"),
     pytest.param({"query": ADD}, "Variable '$a'", id="variables-absent"),

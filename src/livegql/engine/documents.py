@@ -1,12 +1,15 @@
 """A bounded LRU of parsed and validated documents, keyed by query text alone.
 
-Validation depends only on the text and the schema, so the outcome (success or errors) can be reused.
+Validation depends only on the text and the schema, so the outcome (success or errors) can be reused, and so can
+what the text asks for beyond a single result (@defer, @stream).
 """
 
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
+
+from livegql.engine.incremental_rules import VALIDATION_RULES, uses_incremental_delivery
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +18,7 @@ class CachedDocument:
 
     document: DocumentNode | None
     errors: tuple[GraphQLError, ...]
+    incremental: bool = False  # the document uses @defer or @stream
 
 
 class DocumentCache:
@@ -44,7 +48,7 @@ class DocumentCache:
             document = parse(query)
         except GraphQLError as error:
             return CachedDocument(None, (error,))
-        errors = validate(self._schema, document)
+        errors = validate(self._schema, document, VALIDATION_RULES)
         if errors:
             return CachedDocument(None, tuple(errors))
-        return CachedDocument(document, ())
+        return CachedDocument(document, (), uses_incremental_delivery(query, document))

@@ -1,57 +1,29 @@
 """The only module that calls graphql-core: prepare (cached parse and validate), bind (coerce variables once),
-run, subscribe. It builds on graphql-core 3.2's ExecutionContext, so that a subscription's events and the runs
-of one request reuse one context instead of rebuilding it (3.3 differs here; this module absorbs that)."""
+run, subscribe, and run incrementally (@defer, @stream). Binding and running build on graphql-core's execution
+context, so that a subscription's events and the runs of one request reuse one context instead of rebuilding it;
+graphql-core 3.2 and 3.3 differ there, and graphql_compat absorbs that."""
 
 from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
-from graphql import (
-    DocumentNode,
-    ExecutionContext,
-    ExecutionResult,
-    FragmentDefinitionNode,
-    GraphQLError,
-    GraphQLSchema,
-    OperationDefinitionNode,
-    OperationType,
-    get_operation_ast,
-)
-from graphql.execution.execute import CollectedErrors, default_field_resolver, default_type_resolver
-from graphql.execution.middleware import MiddlewareManager
-from graphql.execution.subscribe import execute_subscription
+from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType, get_operation_ast
 
 from livegql.engine.compiled import GIVE_UP, Plan, compile_subscription
 from livegql.engine.documents import DocumentCache
+from livegql.engine.graphql_compat import bind_operation, execute_incrementally, open_source_stream, run_operation
+from livegql.engine.incremental import IncrementalResults
+from livegql.engine.prepared import BoundOperation, OperationKind, PreparedOperation, RequestError
+from livegql.engine.results import ResultEncoder
 from livegql.engine.schema import event_as_value
-from livegql.engine.variables import coerce_simple_variables
 
-
-class OperationKind(StrEnum):
-    QUERY = "query"
-    MUTATION = "mutation"
-    SUBSCRIPTION = "subscription"
-
-
-class RequestError(Exception):
-    """The request never reached execution (GraphQL-over-HTTP "request error": no `data` entry)."""
-
-    def __init__(self, errors: list[GraphQLError]) -> None:
-        super().__init__("; ".join(error.message for error in errors))
-        self.errors = errors
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedOperation:
-    """A validated document with the one operation to run selected."""
-
-    query: str
-    operation_name: str | None
-    document: DocumentNode
-    operation: OperationDefinitionNode
-    kind: OperationKind
-
+__all__ = [
+    "BoundOperation",
+    "Executor",
+    "IncrementalResults",
+    "OperationKind",
+    "PreparedOperation",
+    "RequestError",
+]
 
 _KINDS = {
     OperationType.QUERY: OperationKind.QUERY,
@@ -80,64 +52,16 @@ class Executor:
                 else "Must provide operation name if query contains multiple operations."
             )
             raise RequestError([GraphQLError(message)])
-        return PreparedOperation(query, operation_name, cached.document, operation, _KINDS[operation.operation])
+        kind = _KINDS[operation.operation]
+        return PreparedOperation(query, operation_name, cached.document, operation, kind, cached.incremental)
 
-    def bind(
-        self, prepared: PreparedOperation, variables: dict[str, Any] | None, *, middleware: list[Any] | None = None
-    ) -> "BoundOperation":
-        """Coerce the variables once (a wrong type is a request error: 4xx, or an `error` message) and keep
-        graphql-core's execution context, which every later execution of the operation reuses."""
-        coerced = coerce_simple_variables(self.schema, prepared.operation.variable_definitions or (), variables)
-        if coerced is None:
-            built = ExecutionContext.build(
-                self.schema,
-                prepared.document,
-                raw_variable_values=variables,
-                operation_name=prepared.operation_name,
-                middleware=middleware,
-            )
-            if isinstance(built, list):
-                raise RequestError(built)
-            return BoundOperation(prepared, built)
-        # What ExecutionContext.build makes, with the variables already coerced.
-        fragments = {
-            definition.name.value: definition
-            for definition in prepared.document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
-        execution = ExecutionContext(
-            self.schema,
-            fragments,
-            None,
-            None,
-            prepared.operation,
-            coerced,
-            default_field_resolver,
-            default_type_resolver,
-            default_field_resolver,
-            CollectedErrors(),
-            MiddlewareManager(*middleware) if middleware else None,
-            None,
-        )
-        return BoundOperation(prepared, execution)
-
-    async def run(self, bound: "BoundOperation", context: Any, root_value: Any = None) -> ExecutionResult:
-        """Execute a bound operation once, as graphql-core's `execute` does after building its context.
-
-        Runs of one bound operation must not overlap (a subscription's events are executed one at a time).
-        """
-        execution = bound.execution
-        execution.context_value = context
-        execution.root_value = root_value
-        errors = execution.collected_errors = CollectedErrors()
-        try:
-            data: Any = execution.execute_operation(execution.operation, root_value)
-            if execution.is_awaitable(data):
-                data = await data
-        except GraphQLError as error:
-            errors.add(error, None)
-            data = None
-        return execution.build_response(data, errors.errors)
+    # The installed graphql-core's own functions are the methods (see graphql_compat): no dispatch on a run.
+    bind = bind_operation
+    """`bind(prepared, variables, *, middleware=None) -> BoundOperation`: coerce the variables once (raises
+    RequestError when they do not coerce) and build the execution context that every run of it reuses."""
+    run = run_operation
+    """`await run(bound, context, root_value=None) -> ExecutionResult`: execute once, ignoring @defer and @stream
+    (one complete result). Runs of one bound operation must not overlap."""
 
     async def execute(
         self,
@@ -154,20 +78,29 @@ class Executor:
             return ExecutionResult(None, error.errors)
         return await self.run(bound, context, root_value)
 
-    async def subscribe(
-        self, bound: "BoundOperation", context: Any
-    ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+    async def run_incremental(
+        self, bound: BoundOperation, context: Any, encoder: ResultEncoder, root_value: Any = None
+    ) -> ExecutionResult | IncrementalResults:
+        """Execute once with @defer and @stream honoured: one result when nothing was deferred (always so before
+        graphql-core 3.3), else the payloads as they come, each encoded once by `encoder` (errors masked).
+
+        Close the IncrementalResults (`aclose`) when done or when abandoning it: that cancels the deferred and
+        streamed work still outstanding. Each call runs on a fresh incremental executor (on 3.2 this is `run`).
+        """
+        outcome = await execute_incrementally(bound, context, root_value)
+        if isinstance(outcome, ExecutionResult):
+            return outcome
+        return IncrementalResults(outcome, encoder)
+
+    async def subscribe(self, bound: BoundOperation, context: Any) -> AsyncIterator[ExecutionResult] | ExecutionResult:
         """Start a subscription: an iterator of per-event results, or one result carrying the errors.
 
         Each event is executed on the bound operation's context, built once for the whole stream; graphql-core's
         own `subscribe` builds one per event and maps events through a `MapAsyncIterator` that runs
         `asyncio.wait` with two new tasks per event.
         """
-        execution = bound.execution
-        execution.context_value = context
-        execution.collected_errors = CollectedErrors()
         try:
-            source = await execute_subscription(execution)
+            source = await open_source_stream(bound, context)
         except GraphQLError as error:
             return ExecutionResult(None, [error])
         if not isinstance(source, AsyncIterable):
@@ -178,7 +111,7 @@ class Executor:
         return self._results(source, bound, context, plan)
 
     async def _results(
-        self, source: AsyncIterable[Any], bound: "BoundOperation", context: Any, plan: Plan | None
+        self, source: AsyncIterable[Any], bound: BoundOperation, context: Any, plan: Plan | None
     ) -> AsyncIterator[ExecutionResult]:
         """The spec's MapSourceToResponseEvent: each event executed as the root value of the operation (by the
         compiled plan when there is one and it can answer, else by graphql-core)."""
@@ -194,11 +127,3 @@ class Executor:
             aclose = getattr(source, "aclose", None)
             if aclose is not None:
                 await aclose()
-
-
-@dataclass(slots=True)
-class BoundOperation:
-    """A prepared operation with its variables coerced, ready to run (repeatedly, one run at a time)."""
-
-    prepared: PreparedOperation
-    execution: ExecutionContext

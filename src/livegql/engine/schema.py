@@ -14,6 +14,7 @@ from graphql import (
 )
 
 from livegql.core.errors import ConfigurationError
+from livegql.engine.graphql_compat import INCREMENTAL_DIRECTIVES
 
 Resolver = Callable[..., Any]
 ResolverMap = Mapping[str, Mapping[str, Resolver]]
@@ -64,9 +65,16 @@ LIVE_DIRECTIVE = GraphQLDirective(
 
 
 def with_live_directive(schema: GraphQLSchema) -> GraphQLSchema:
-    """The schema with `@live` declared, so documents using it validate; unchanged if it declares its own."""
-    if schema.get_directive("live") is not None:
+    """The schema with the directives livegql serves declared, so documents using them validate: `@live`, and
+    where graphql-core delivers incrementally (3.3 and later) `@defer` and `@stream`, which graphql-core leaves
+    out of its specified directives. Directives the schema declares itself are kept; unchanged if it has all."""
+    missing = [
+        directive
+        for directive in (LIVE_DIRECTIVE, *INCREMENTAL_DIRECTIVES)
+        if schema.get_directive(directive.name) is None
+    ]
+    if not missing:
         return schema
     kwargs = schema.to_kwargs()
-    kwargs["directives"] = (*schema.directives, LIVE_DIRECTIVE)
+    kwargs["directives"] = (*schema.directives, *missing)
     return GraphQLSchema(**kwargs)

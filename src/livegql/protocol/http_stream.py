@@ -38,7 +38,7 @@ class StreamFraming(Protocol):
         ...
 
     def next(self, payload_json: str) -> str:
-        """One already-encoded execution result."""
+        """One already-encoded execution result ("" when it writes nothing for it)."""
         ...
 
     def error(self, errors_json: str) -> str:
@@ -50,7 +50,7 @@ class StreamFraming(Protocol):
         ...
 
     def heartbeat(self) -> str:
-        """Keeps idle proxies from cutting the response; the client ignores it."""
+        """Keeps idle proxies from cutting the response; the client ignores it ("" for none)."""
         ...
 
     def abort(self, reason: str) -> str:
@@ -105,18 +105,21 @@ class HTTPStreamProtocol:
             self._close(_TIMEOUT)
 
     def send_next(self, id: str, payload_json: str) -> bool:
-        """Queue a result; False (nothing queued) if `id` is not the running operation."""
-        frame = self.next_frame(id, payload_json)
-        if frame is None:
+        """Queue a result; False (nothing queued) if `id` is not the running operation. A result the framing
+        writes as nothing (an incremental payload its format has no place for) queues nothing, yet is True."""
+        if not self._running(id):
             return False
-        self._outputs.append(frame)
+        frame = self._framing.next(payload_json)
+        if frame:
+            self._outputs.append(frame)
         return True
 
     def next_frame(self, id: str, payload_json: str) -> str | None:
-        """The hot path's `send_next`: the frame to write now (nothing is queued), or None."""
+        """The hot path's `send_next`: the frame to write now (nothing is queued), or None: `id` is not the
+        running operation, or the framing writes nothing for this result."""
         if not self._running(id):
             return None
-        return self._framing.next(payload_json)
+        return self._framing.next(payload_json) or None
 
     def send_error(self, id: str, errors_json: str) -> bool:
         """Queue the operation's GraphQL errors and end the response."""
@@ -135,8 +138,9 @@ class HTTPStreamProtocol:
 
     def send_keepalive(self) -> None:
         """Queue a heartbeat while the operation runs (not before the body opened, not after it ended)."""
-        if self._state is State.ACKNOWLEDGED:
-            self._outputs.append(self._framing.heartbeat())
+        heartbeat = self._framing.heartbeat() if self._state is State.ACKNOWLEDGED else ""
+        if heartbeat:  # a framing without heartbeats (incremental multipart) returns ""
+            self._outputs.append(heartbeat)
 
     def close(self, code: CloseCode, reason: str) -> None:
         """End the stream from our side (1013 slow consumer, 1001 shutdown). Idempotent.

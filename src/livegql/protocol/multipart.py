@@ -1,13 +1,21 @@
-"""Apollo's multipart HTTP protocol for GraphQL subscriptions: the body framing for `HTTPStreamProtocol` and
-the Accept test that selects it. Each part is one JSON object; `{}` is a heartbeat, `payload` an event.
+"""GraphQL over `multipart/mixed` HTTP responses, each part one JSON object, framed for `HTTPStreamProtocol`:
+Apollo's subscription protocol (`{}` a heartbeat, `payload` an event) and incremental delivery (@defer,
+@stream: each part a raw result); and the Accept tests that select them.
 """
 
 import re
 from typing import Final
 
-from livegql.core.json import dumps
+from livegql.core.json import dumps, loads
+from livegql.protocol.incremental import IncrementalSpec, Legacy2022Translator
 
-__all__ = ["MULTIPART_CONTENT_TYPE", "MultipartFraming", "accepts_multipart_subscription"]
+__all__ = [
+    "MULTIPART_CONTENT_TYPE",
+    "IncrementalMultipartFraming",
+    "MultipartFraming",
+    "accepts_multipart_subscription",
+    "incremental_multipart_spec",
+]
 
 BOUNDARY: Final = "graphql"
 SUBSCRIPTION_SPEC: Final = "1.0"
@@ -24,6 +32,8 @@ _HEARTBEAT: Final = _PART_HEAD + "{}" + _DELIMITER
 # RFC 7231 section 5.3.1: a qvalue is 0 to 1 with at most three decimals.
 _QVALUE: Final = re.compile(r"(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)")
 _QUOTED_PAIR: Final = re.compile(r"\\(.)")
+# Parameters that name the format a multipart range asks for; a range with none of them is plain.
+_SPEC_PARAMETERS: Final = frozenset({"subscriptionspec", "deferspec", "incrementalspec"})
 
 
 class MultipartFraming:
@@ -70,6 +80,92 @@ def accepts_multipart_subscription(accept: str | None) -> bool:
         if parameters.get("subscriptionspec") == SUBSCRIPTION_SPEC and _quality(parameters.get("q")) > 0:
             return True
     return False
+
+
+class IncrementalMultipartFraming:
+    """One query's or mutation's results (an incremental response's payloads, or a single result) as the parts
+    of a `multipart/mixed` body, in the format `spec` names.
+
+    Parts are the results themselves, with no `payload` wrapper. graphql-core 3.3 writes INCREMENTAL_V0_2,
+    which goes out as is; for DEFER_20220824 each result is parsed, translated and encoded again.
+    """
+
+    def __init__(self, spec: IncrementalSpec) -> None:
+        self.spec = spec
+        self.content_type = f'multipart/mixed;boundary="{BOUNDARY}";{spec.value}'
+        self._translator = Legacy2022Translator() if spec is IncrementalSpec.DEFER_20220824 else None
+        self._results_sent = False
+
+    def opening(self) -> str:
+        # The headers go out at once, and no part: a client reads any JSON part as a result (urql fails on `{}`).
+        return _DELIMITER
+
+    def next(self, payload_json: str) -> str:
+        """A result's part, or "" for a payload the format has nothing to say about."""
+        if self._translator is not None:
+            payload = loads(payload_json)
+            translated = self._translator.translate(payload)
+            if translated is None:
+                return ""
+            if translated is not payload:
+                payload_json = dumps(translated)
+        self._results_sent = True
+        return _PART_HEAD + payload_json + _DELIMITER
+
+    def error(self, errors_json: str) -> str:
+        return self._errors_part(errors_json)
+
+    def complete(self) -> str:
+        return _END
+
+    def heartbeat(self) -> str:
+        # The incremental delivery RFC (graphql-over-http rfcs/IncrementalDelivery.md) has no heartbeat part, and
+        # a client takes any JSON part for a result.
+        return ""
+
+    def abort(self, reason: str) -> str:
+        """Errors as the last result, then the end boundary; without a reason, only the end boundary."""
+        if not reason:
+            return _END
+        return self._errors_part(dumps([{"message": reason}])) + _END
+
+    def _errors_part(self, errors_json: str) -> str:
+        # After a result of an incremental response, `hasNext: false` makes the errors its last payload, which
+        # clients merge into what they have; before any, a plain error result.
+        end = ',"hasNext":false}' if self._results_sent else "}"
+        return _PART_HEAD + '{"errors":' + errors_json + end + _DELIMITER
+
+
+def incremental_multipart_spec(accept: str | None) -> IncrementalSpec | None:
+    """The incremental delivery format the Accept header's `multipart/mixed` ranges (q > 0) ask for, if any.
+
+    `incrementalSpec=v0.2` and `deferSpec=20220824` name theirs. A plain `multipart/mixed` (urql's, which reads
+    both formats but places streamed items right only by the 2022 format's indexed paths) gets the 2022 format.
+    A range naming another format (`subscriptionSpec`, an unknown version) asks for none. Of several, the
+    highest q wins, and on a tie INCREMENTAL_V0_2, which goes out untranslated.
+    """
+    best: tuple[tuple[float, bool], IncrementalSpec] | None = None
+    for media_range in (accept or "").split(","):
+        media_type, *raw_parameters = media_range.split(";")
+        if media_type.strip().lower() != "multipart/mixed":
+            continue
+        parameters = _parameters(raw_parameters)
+        spec = _incremental_spec(parameters)
+        quality = _quality(parameters.get("q"))
+        if spec is None or quality <= 0:
+            continue
+        rank = (quality, spec is IncrementalSpec.INCREMENTAL_V0_2)
+        if best is None or rank > best[0]:
+            best = (rank, spec)
+    return None if best is None else best[1]
+
+
+def _incremental_spec(parameters: dict[str, str]) -> IncrementalSpec | None:
+    if parameters.get("incrementalspec") == "v0.2":
+        return IncrementalSpec.INCREMENTAL_V0_2
+    if parameters.get("deferspec") == "20220824" or _SPEC_PARAMETERS.isdisjoint(parameters):
+        return IncrementalSpec.DEFER_20220824
+    return None
 
 
 def _parameters(raw_parameters: list[str]) -> dict[str, str]:

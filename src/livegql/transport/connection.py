@@ -5,11 +5,11 @@ import asyncio
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError
 
 from livegql.core.limits import exceeds_bytes, query_too_large_message
 from livegql.engine import OperationKind, RequestError
-from livegql.engine.executor import BoundOperation
+from livegql.engine.executor import BoundOperation, IncrementalResults
 from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
 from livegql.protocol import (
     CompleteReceived,
@@ -168,6 +168,10 @@ class OperationRunner:
             patches = self._patches or (payload.extensions or {}).get(PATCHES_PARAM) in PATCH_FORMATS
             live_sink = LiveQuerySink(self._connection, id, patches=patches)
             self._operations[id] = self._runtime.live.join(key, prepared, variables, context, live_sink)
+        elif prepared.incremental:
+            assert self.group is not None
+            task = self.group.create_task(self._execute_incrementally(id, bound, context))
+            self._operations[id] = task.cancel
         else:
             assert self.group is not None
             task = self.group.create_task(self._execute(id, bound, context))
@@ -194,3 +198,40 @@ class OperationRunner:
         if self._machine.send_next(id, payload):
             self._machine.send_complete(id)
             self._connection.flush()
+
+    async def _execute_incrementally(self, id: str, bound: BoundOperation, context: ContextValue) -> None:
+        """@defer / @stream: each payload its own result message (`next`, `data`, an SSE `next` event), then
+        Complete. Stopping the operation cancels this task; closing the payloads cancels the deferred work."""
+        encoder = self._runtime.encoder
+        try:
+            outcome = await self._runtime.executor.run_incremental(bound, context, encoder)
+            if isinstance(outcome, ExecutionResult):  # nothing was deferred after all, e.g. `@defer(if: false)`
+                finished = self._machine.send_next(id, encoder.encode_result(outcome))
+            else:
+                try:
+                    finished = await self._send_payloads(id, outcome)
+                finally:
+                    await outcome.aclose()
+        except Exception as error:
+            # As in `_execute`: a bug below graphql-core's error handling ends this operation, not the socket.
+            self.forget(id)
+            self._machine.send_error(id, encoder.encode_errors([GraphQLError(str(error), original_error=error)]))
+            self._connection.flush()
+            return
+        self.forget(id)
+        if finished:
+            self._machine.send_complete(id)
+        self._connection.flush()
+
+    async def _send_payloads(self, id: str, payloads: IncrementalResults) -> bool:
+        """Send each payload as it comes; False if the operation ended first: stopped by the client, or the
+        session closed as a slow consumer (a payload is never dropped, as a subscription event is not)."""
+        connection = self._connection
+        async for payload in payloads:
+            if connection.outbox.full:
+                connection.close_slow_consumer()
+                return False
+            if not self._machine.send_next(id, payload):
+                return False
+            connection.flush()
+        return True

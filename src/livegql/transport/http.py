@@ -31,7 +31,13 @@ from livegql.protocol.http import (
     request_error_status,
 )
 from livegql.protocol.http_stream import HTTPStreamProtocol
-from livegql.protocol.multipart import MultipartFraming, accepts_multipart_subscription
+from livegql.protocol.incremental import IncrementalSpec
+from livegql.protocol.multipart import (
+    IncrementalMultipartFraming,
+    MultipartFraming,
+    accepts_multipart_subscription,
+    incremental_multipart_spec,
+)
 from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
 from livegql.transport.auth import admitted_context
@@ -96,6 +102,12 @@ class HTTPEndpoint:
             message = str(error) if self.runtime.settings.debug else MASKED_MESSAGE
             return error_answer(HTTPStatus.INTERNAL_SERVER_ERROR, error_media, message)
 
+    def _incremental_spec(self, accept: str | None) -> IncrementalSpec | None:
+        """The incremental multipart format the Accept header asks for, if multipart is served at all."""
+        if not accept or "multipart" not in accept or not self.runtime.settings.multipart_protocol:
+            return None
+        return incremental_multipart_spec(accept)
+
     def _streaming(self, accept: str | None) -> "type[SSEFraming] | type[MultipartFraming] | None":
         """The streaming protocol the Accept header asks for and the settings allow, if any."""
         if not accept:
@@ -117,18 +129,29 @@ class HTTPEndpoint:
     ) -> "Answer | StreamPlan":
         runtime = self.runtime
         check_query_size(params.query, runtime.settings.max_query_bytes)
-        if stream is SSEFraming and (media is None or prefers_over_json(request.headers["accept"], EVENT_STREAM)):
+        accept = request.headers.get("accept")
+        incremental = self._incremental_spec(accept)
+        if (
+            stream is SSEFraming
+            and incremental is None
+            and (media is None or prefers_over_json(accept or "", EVENT_STREAM))
+        ):
             # graphql-sse clients: everything streams, errors found before execution included.
             return self._event_stream(request, params, context)
         prepared = runtime.executor.prepare(params.query, params.operation_name)
         if prepared.kind is OperationKind.MUTATION and request.method == "GET":
             raise mutation_over_get()  # whatever the response would be, a stream included
+        if incremental is not None and (prepared.incremental or (media is None and stream is None)):
+            # @defer / @stream for a client that reads incremental multipart (Apollo Client, urql).
+            framing = IncrementalMultipartFraming(incremental)
+            return StreamPlan(HTTPStreamProtocol(framing, _payload(params)), framing.content_type, context)
         streams = prepared.kind is OperationKind.SUBSCRIPTION or is_live(prepared.operation, params.variables)
-        if stream is SSEFraming and streams:
+        if stream is SSEFraming and (streams or prepared.incremental):
             # A client preferring JSON (urql: JSON first, then event-stream) streams only what JSON cannot carry.
             return self._event_stream(request, params, context)
         if stream is MultipartFraming and (streams or media is None):
-            return StreamPlan(HTTPStreamProtocol(MultipartFraming(), _payload(params)), MultipartFraming, context)
+            plan = HTTPStreamProtocol(MultipartFraming(), _payload(params))
+            return StreamPlan(plan, MultipartFraming.content_type, context)
         if media is None:
             raise not_acceptable()
         if prepared.kind is OperationKind.SUBSCRIPTION:
@@ -153,7 +176,7 @@ class HTTPEndpoint:
             # A reconnecting EventSource names the last event it saw: resume right after it.
             extensions = {**(extensions or {}), RESUME_EXTENSION: last_event_id}
         payload = _payload(params, extensions)
-        return StreamPlan(HTTPStreamProtocol(SSEFraming(), payload), SSEFraming, context)
+        return StreamPlan(HTTPStreamProtocol(SSEFraming(), payload), SSEFraming.content_type, context)
 
 
 def _payload(params: GraphQLParams, extensions: dict[str, Any] | None = None) -> SubscribePayload:
@@ -166,10 +189,10 @@ class StreamPlan:
     """A streaming response to serve: the machine for its one operation, admitted with `context`."""
 
     machine: HTTPStreamProtocol
-    framing: "type[SSEFraming] | type[MultipartFraming]"
+    content_type: str
     context: ContextValue
 
     async def serve(self, request: Request, runtime: Runtime, send: Send, receive: Receive) -> None:
-        content_type = self.framing.content_type
-        session = HTTPStreamSession(request, runtime, send, receive, self.machine, content_type=content_type)
+        machine, content_type = self.machine, self.content_type
+        session = HTTPStreamSession(request, runtime, send, receive, machine, content_type=content_type)
         await session.run(self.context)
