@@ -79,3 +79,15 @@ def _with_key(value: object, key: str) -> object:
     if isinstance(value, dict):
         return {name: _with_key(item, key) for name, item in value.items()}
     return value
+
+
+async def test_a_client_reading_only_incremental_multipart_gets_a_plain_query_as_one_part(served: LiveServer) -> None:
+    accept = "multipart/mixed;incrementalSpec=v0.2"  # no JSON at all: the answer must still be something it reads
+    async with (
+        stream_client() as client,
+        open_stream(client, served.http_url, {"query": "{ hello }"}, accept=accept) as response,
+    ):
+        assert response.status_code == HTTPStatus.OK
+        parts = MultipartReader(response)
+        assert await parts.payload() == {"data": {"hello": "world"}}
+        assert await parts.part() is None

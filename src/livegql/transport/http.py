@@ -84,7 +84,7 @@ class HTTPEndpoint:
         error_media = media or MediaType.JSON
         try:
             check_method(request.method)
-            if media is None and stream is None:
+            if media is None and stream is None and self._incremental_spec(accept) is None:
                 raise not_acceptable()
             params = await read_params(request, self.runtime.settings.max_body_bytes)
             context, refusal = await admitted_context(self.runtime, request, {})
