@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from livegql.core import json
+from tests.support.live_helpers import COUNTER, Store, update
+from tests.support.live_helpers import make_app as make_live_app
 from tests.support.server import LiveServer, serve
 from tests.support.streams import (
     EVENT_STREAM,
@@ -336,3 +338,19 @@ def test_the_test_reader_parses_the_event_stream_format() -> None:
     chunks = (": hi\r", '\nevent: next\nid: 7-1\ndata: {"a":\r\ndata: 1}\n', "\n", "event: complete\ndata:\n\n")
     items = [item for chunk in chunks for item in parser.feed(chunk)]
     assert items == [Comment(" hi"), SSEEvent("next", '{"a":\n1}', "7-1"), SSEEvent("complete", "", None)]
+
+
+async def test_a_live_query_pushes_a_new_result_after_an_invalidation(http: httpx.AsyncClient) -> None:
+    store = Store()
+    with serve(make_live_app(store)) as server:
+        async with open_stream(http, server.http_url, {"query": COUNTER}) as response:
+            reader = SSEReader(response)
+            first = await reader.event()
+            assert (first.event, first.json()) == ("next", {"data": {"counter": 0}})
+
+            def change() -> None:
+                store.counter = 1
+
+            await update(server, "Query.counter", change=change)
+            second = await reader.event()
+            assert (second.event, second.json()) == ("next", {"data": {"counter": 1}})

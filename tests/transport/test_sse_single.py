@@ -11,6 +11,8 @@ import httpx
 import pytest
 
 from livegql.core import json
+from tests.support.live_helpers import COUNTER, Store, update
+from tests.support.live_helpers import make_app as make_live_app
 from tests.support.server import LiveServer, serve
 from tests.support.streams import (
     EVENT_STREAM,
@@ -329,3 +331,25 @@ async def test_reservations_are_bounded_and_a_closed_stream_frees_its_place(http
 
         await until(freed, what="the closed stream's reservation to be freed")
         await reserve(http, server)
+
+
+async def test_a_live_query_on_the_stream_pushes_a_new_result_after_an_invalidation(http: httpx.AsyncClient) -> None:
+    store = Store()
+    with serve(make_live_app(store)) as server:
+        token = await reserve(http, server)
+        async with stream_of(http, server, token) as response:
+            reader = SSEReader(response)
+            await opened(reader)
+            await accepted(await start(http, server, token, "live", COUNTER))
+            assert await message(reader) == {"id": "live", "payload": {"data": {"counter": 0}}}
+
+            def change() -> None:
+                store.counter = 1
+
+            await update(server, "Query.counter", change=change)
+            assert await message(reader) == {"id": "live", "payload": {"data": {"counter": 1}}}
+            await accepted_stop(await stop(http, server, token, "live"))
+
+
+async def accepted_stop(response: httpx.Response) -> None:
+    assert response.status_code == HTTPStatus.OK, response.text
