@@ -8,9 +8,9 @@ from typing import Final, Protocol
 
 from livegql.core.errors import ProtocolMisuseError
 from livegql.protocol.codes import CloseCode
-from livegql.protocol.common import Close, Output
+from livegql.protocol.common import Close, ServerMachineBase, State
 from livegql.protocol.messages import SubscribePayload
-from livegql.protocol.transport_ws import CompleteReceived, State, SubscribeReceived
+from livegql.protocol.transport_ws import CompleteReceived, SubscribeReceived
 
 __all__ = ["OPERATION_ID", "HTTPStreamProtocol", "StreamEvent", "StreamFraming"]
 
@@ -58,35 +58,18 @@ class StreamFraming(Protocol):
         ...
 
 
-class HTTPStreamProtocol:
+class HTTPStreamProtocol(ServerMachineBase[StreamEvent]):
     """One streaming response's state: a single operation, under OPERATION_ID, framed by `framing`."""
 
     def __init__(self, framing: StreamFraming, payload: SubscribePayload) -> None:
+        super().__init__(State.INITIALISING)
         self._framing = framing
         self._payload = payload
-        self._state = State.INITIALISING
-        self._events: list[StreamEvent] = []
-        self._outputs: list[Output] = []
-
-    @property
-    def state(self) -> State:
-        return self._state
-
-    def events_received(self) -> list[StreamEvent]:
-        events, self._events = self._events, []
-        return events
-
-    def data_to_send(self) -> list[Output]:
-        outputs, self._outputs = self._outputs, []
-        return outputs
 
     def accept(self) -> None:
         """The request is authorised: open the body and start the operation. No-op once closed."""
-        if self._state is State.CLOSED:
+        if not self._begin_accept("request"):
             return
-        if self._state is not State.INITIALISING:
-            raise ProtocolMisuseError(f"accept() needs a pending request; state is {self._state.name}")
-        self._state = State.ACKNOWLEDGED
         opening = self._framing.opening()
         if opening:
             self._outputs.append(opening)

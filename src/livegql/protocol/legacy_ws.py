@@ -8,7 +8,7 @@ from typing import Any, Final
 from livegql.core.errors import ProtocolMisuseError
 from livegql.core.json import dumps
 from livegql.protocol.codes import CloseCode
-from livegql.protocol.common import Close, Output
+from livegql.protocol.common import Close, ServerMachineBase, State
 from livegql.protocol.legacy_messages import (
     KEEP_ALIVE_FRAME,
     InvalidStart,
@@ -25,7 +25,7 @@ from livegql.protocol.legacy_messages import (
     parse_legacy_message,
 )
 from livegql.protocol.messages import InvalidMessage, SubscribePayload
-from livegql.protocol.transport_ws import CompleteReceived, ConnectionInitReceived, State, SubscribeReceived
+from livegql.protocol.transport_ws import CompleteReceived, ConnectionInitReceived, SubscribeReceived
 
 __all__ = ["LEGACY_TRANSITIONS", "LegacyEvent", "LegacyServerProtocol"]
 
@@ -57,20 +57,14 @@ LegacyEvent = ConnectionInitReceived | SubscribeReceived | CompleteReceived
 """What `events_received()` yields: the graphql-transport-ws events, so one connection layer serves both."""
 
 
-class LegacyServerProtocol:
+class LegacyServerProtocol(ServerMachineBase[LegacyEvent]):
     """One socket's subscriptions-transport-ws server state. Peer errors become outputs; misuse raises."""
 
     def __init__(self, max_pending_starts: int = 100) -> None:
-        self._state = State.AWAITING_INIT
+        super().__init__(State.AWAITING_INIT)
         self._ids: dict[str, str] = {}  # active id -> its JSON encoding, made once per start
         self._pending: dict[str, SubscribePayload] = {}  # starts received while INITIALISING, in order
         self._max_pending = max_pending_starts
-        self._events: list[LegacyEvent] = []
-        self._outputs: list[Output] = []
-
-    @property
-    def state(self) -> State:
-        return self._state
 
     @property
     def active_ids(self) -> frozenset[str]:
@@ -80,14 +74,6 @@ class LegacyServerProtocol:
     def pending_ids(self) -> frozenset[str]:
         """Ids of starts held until the app accepts or rejects the connection."""
         return frozenset(self._pending)
-
-    def events_received(self) -> list[LegacyEvent]:
-        events, self._events = self._events, []
-        return events
-
-    def data_to_send(self) -> list[Output]:
-        outputs, self._outputs = self._outputs, []
-        return outputs
 
     def receive_text(self, data: str | bytes) -> None:
         """Handle one frame from the client."""
@@ -160,11 +146,8 @@ class LegacyServerProtocol:
     def accept(self, payload: dict[str, Any] | None = None, *, keepalive: bool = False) -> None:
         """Send GQL_CONNECTION_ACK (plus a first `ka` if the transport runs a keep-alive timer: the client arms
         its own timeout on the first `ka`), then release the held starts. No-op once closed."""
-        if self._state is State.CLOSED:
+        if not self._begin_accept("connection_init"):
             return
-        if self._state is not State.INITIALISING:
-            raise ProtocolMisuseError(f"accept() needs a pending connection_init; state is {self._state.name}")
-        self._state = State.ACKNOWLEDGED
         self._outputs.append(connection_ack_frame(payload))
         if keepalive:
             self._outputs.append(KEEP_ALIVE_FRAME)

@@ -12,9 +12,9 @@ from typing import Final
 from livegql.core.errors import ProtocolMisuseError
 from livegql.core.json import dumps
 from livegql.protocol.codes import CloseCode
-from livegql.protocol.common import Close, Output
+from livegql.protocol.common import Close, ServerMachineBase, State
 from livegql.protocol.messages import InvalidMessage, SubscribePayload, parse_request
-from livegql.protocol.transport_ws import CompleteReceived, ConnectionInitReceived, State, SubscribeReceived
+from livegql.protocol.transport_ws import CompleteReceived, ConnectionInitReceived, SubscribeReceived
 
 __all__ = ["PlainEvent", "PlainServerProtocol"]
 
@@ -26,28 +26,15 @@ PlainEvent = ConnectionInitReceived | SubscribeReceived | CompleteReceived
 _TIMEOUT: Final = Close(CloseCode.CONNECTION_INITIALISATION_TIMEOUT, "Connection initialisation timeout")
 
 
-class PlainServerProtocol:
+class PlainServerProtocol(ServerMachineBase[PlainEvent]):
     """One plain socket's state: at most one running operation, under an internal id the client never sees."""
 
     def __init__(self) -> None:
-        self._state = State.INITIALISING
-        self._events: list[PlainEvent] = [ConnectionInitReceived(None)]  # the transport asks on_connect at once
-        self._outputs: list[Output] = []
+        super().__init__(State.INITIALISING)
+        self._events.append(ConnectionInitReceived(None))  # the transport asks on_connect at once
         self._count = 0
         self._current: str | None = None  # the running operation's id
         self._held: SubscribePayload | None = None  # the request that arrived before the verdict
-
-    @property
-    def state(self) -> State:
-        return self._state
-
-    def events_received(self) -> list[PlainEvent]:
-        events, self._events = self._events, []
-        return events
-
-    def data_to_send(self) -> list[Output]:
-        outputs, self._outputs = self._outputs, []
-        return outputs
 
     def receive_text(self, data: str | bytes) -> None:
         """One request; a malformed one is answered with `{"errors": [...]}` and the socket stays open."""
@@ -72,11 +59,8 @@ class PlainServerProtocol:
 
     def accept(self) -> None:
         """`on_connect` agreed: run the request that waited, if any. No-op once closed."""
-        if self._state is State.CLOSED:
+        if not self._begin_accept("connection"):
             return
-        if self._state is not State.INITIALISING:
-            raise ProtocolMisuseError(f"accept() needs a pending connection; state is {self._state.name}")
-        self._state = State.ACKNOWLEDGED
         held, self._held = self._held, None
         if held is not None:
             self._run(held)

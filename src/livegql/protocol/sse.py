@@ -9,9 +9,9 @@ from typing import Final
 from livegql.core.errors import LiveGQLError, ProtocolMisuseError
 from livegql.core.json import JSONDecodeError, dumps, loads
 from livegql.protocol.codes import CloseCode
-from livegql.protocol.common import Close, Output
+from livegql.protocol.common import Close, ServerMachineBase, State
 from livegql.protocol.messages import SubscribePayload
-from livegql.protocol.transport_ws import CompleteReceived, State, SubscribeReceived
+from livegql.protocol.transport_ws import CompleteReceived, SubscribeReceived
 
 __all__ = [
     "EVENT_STREAM",
@@ -142,38 +142,21 @@ SSESingleEvent = SubscribeReceived | CompleteReceived
 _TIMEOUT: Final = Close(CloseCode.CONNECTION_INITIALISATION_TIMEOUT, "Connection initialisation timeout")
 
 
-class SSESingleProtocol:
+class SSESingleProtocol(ServerMachineBase[SSESingleEvent]):
     """One reserved stream's state: the active operations, by the client's operationId, whose results it carries."""
 
     def __init__(self) -> None:
-        self._state = State.INITIALISING
+        super().__init__(State.INITIALISING)
         self._ids: dict[str, str] = {}  # active operationId -> its JSON encoding, made once per start
-        self._events: list[SSESingleEvent] = []
-        self._outputs: list[Output] = []
-
-    @property
-    def state(self) -> State:
-        return self._state
 
     @property
     def active_ids(self) -> frozenset[str]:
         return frozenset(self._ids)
 
-    def events_received(self) -> list[SSESingleEvent]:
-        events, self._events = self._events, []
-        return events
-
-    def data_to_send(self) -> list[Output]:
-        outputs, self._outputs = self._outputs, []
-        return outputs
-
     def accept(self) -> None:
         """The GET stream opened: flush its headers. No-op once closed."""
-        if self._state is State.CLOSED:
+        if not self._begin_accept("stream"):
             return
-        if self._state is not State.INITIALISING:
-            raise ProtocolMisuseError(f"accept() needs a pending stream; state is {self._state.name}")
-        self._state = State.ACKNOWLEDGED
         self._outputs.append(COMMENT)
 
     def reject(self, reason: str = "Forbidden") -> None:

@@ -2,13 +2,12 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum, auto
 from typing import Any, Final
 
 from livegql.core.errors import ProtocolMisuseError
 from livegql.core.json import dumps
 from livegql.protocol.codes import CloseCode, MessageType
-from livegql.protocol.common import Close, Output, PingReceived, PongReceived
+from livegql.protocol.common import Close, Output, PingReceived, PongReceived, ServerMachineBase, State
 from livegql.protocol.messages import (
     Complete,
     ConnectionAck,
@@ -40,13 +39,6 @@ __all__ = [
     "State",
     "SubscribeReceived",
 ]
-
-
-class State(Enum):
-    AWAITING_INIT = auto()  # socket open, no ConnectionInit yet
-    INITIALISING = auto()  # ConnectionInit received; the app decides with accept() or reject()
-    ACKNOWLEDGED = auto()  # ConnectionAck queued: operations may run
-    CLOSED = auto()  # a Close was queued or the peer left; terminal, everything is ignored
 
 
 _OPEN: Final = (State.AWAITING_INIT, State.INITIALISING, State.ACKNOWLEDGED)
@@ -97,30 +89,16 @@ class CompleteReceived:
 Event = ConnectionInitReceived | SubscribeReceived | CompleteReceived | PingReceived | PongReceived
 
 
-class ServerProtocol:
+class ServerProtocol(ServerMachineBase[Event]):
     """One socket's graphql-transport-ws server state. Peer errors become a Close output; misuse raises."""
 
     def __init__(self) -> None:
-        self._state = State.AWAITING_INIT
+        super().__init__(State.AWAITING_INIT)
         self._ids: dict[str, str] = {}  # active id -> its JSON encoding, made once per subscribe
-        self._events: list[Event] = []
-        self._outputs: list[Output] = []
-
-    @property
-    def state(self) -> State:
-        return self._state
 
     @property
     def active_ids(self) -> frozenset[str]:
         return frozenset(self._ids)
-
-    def events_received(self) -> list[Event]:
-        events, self._events = self._events, []
-        return events
-
-    def data_to_send(self) -> list[Output]:
-        outputs, self._outputs = self._outputs, []
-        return outputs
 
     def receive_text(self, data: str | bytes) -> None:
         """Handle one frame from the client."""
@@ -169,12 +147,8 @@ class ServerProtocol:
 
     def accept(self, payload: dict[str, Any] | None = None) -> None:
         """Acknowledge the connection ("ConnectionAck"), optionally with a payload. No-op once closed."""
-        if self._state is State.CLOSED:
-            return  # closed (4429, timeout, peer gone) while the app was deciding
-        if self._state is not State.INITIALISING:
-            raise ProtocolMisuseError(f"accept() needs a pending ConnectionInit; state is {self._state.name}")
-        self._state = State.ACKNOWLEDGED
-        self._outputs.append(encode_message(ConnectionAck(payload)))
+        if self._begin_accept("ConnectionInit"):  # else closed (4429, timeout, peer gone) while the app decided
+            self._outputs.append(encode_message(ConnectionAck(payload)))
 
     def reject(self, reason: str = "Forbidden") -> None:
         """Refuse the connection: close 4403. No-op once closed."""
