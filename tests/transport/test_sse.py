@@ -354,3 +354,15 @@ async def test_a_live_query_pushes_a_new_result_after_an_invalidation(http: http
             await update(server, "Query.counter", change=change)
             second = await reader.event()
             assert (second.event, second.json()) == ("next", {"data": {"counter": 1}})
+
+
+async def test_a_client_reading_event_streams_and_multipart_but_no_json_gets_a_query_as_a_stream(
+    guarded: LiveServer, http: httpx.AsyncClient
+) -> None:
+    accept = "text/event-stream, multipart/mixed"  # no JSON: the answer must still be something it reads
+    async with open_stream(http, guarded.http_url, {"query": "{ hello }"}, accept=accept) as response:
+        assert response.status_code == HTTPStatus.OK
+        assert response.headers["content-type"].startswith("text/event-stream")
+        reader = SSEReader(response)
+        event = await reader.event()
+        assert (event.event, event.json()) == ("next", {"data": {"hello": "Hello, world!"}})

@@ -14,6 +14,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
+from livegql.core.config import Settings
 from livegql.engine import OperationKind, RequestError
 from livegql.engine.operations import is_live
 from livegql.engine.results import MASKED_MESSAGE
@@ -77,20 +78,18 @@ class HTTPEndpoint:
 
     async def respond(self, request: Request) -> "Answer | StreamPlan":
         """Every outcome is a GraphQL response body (or stream); only a bug of ours or the app's is a 500."""
-        accept = request.headers.get("accept")
-        media = negotiate(accept)
-        stream = self._streaming(accept)
+        accepts = Accepts.read(request.headers.get("accept"), self.runtime.settings)
         # Errors found before negotiation succeeds are still written as JSON, the type every client reads.
-        error_media = media or MediaType.JSON
+        error_media = accepts.media or MediaType.JSON
         try:
             check_method(request.method)
-            if media is None and stream is None and self._incremental_spec(accept) is None:
+            if not accepts.anything:
                 raise not_acceptable()
             params = await read_params(request, self.runtime.settings.max_body_bytes)
             context, refusal = await admitted_context(self.runtime, request, {})
             if context is None:
                 return error_answer(HTTPStatus.FORBIDDEN, error_media, refusal)
-            return await self._execute(request, params, media, stream, context)
+            return await self._execute(request, params, accepts, context)
         except BadRequest as problem:
             return error_answer(problem.status, error_media, problem.message, problem.allow)
         except RequestError as error:
@@ -102,54 +101,28 @@ class HTTPEndpoint:
             message = str(error) if self.runtime.settings.debug else MASKED_MESSAGE
             return error_answer(HTTPStatus.INTERNAL_SERVER_ERROR, error_media, message)
 
-    def _incremental_spec(self, accept: str | None) -> IncrementalSpec | None:
-        """The incremental multipart format the Accept header asks for, if multipart is served at all."""
-        if not accept or "multipart" not in accept or not self.runtime.settings.multipart_protocol:
-            return None
-        return incremental_multipart_spec(accept)
-
-    def _streaming(self, accept: str | None) -> "type[SSEFraming] | type[MultipartFraming] | None":
-        """The streaming protocol the Accept header asks for and the settings allow, if any."""
-        if not accept:
-            return None
-        settings = self.runtime.settings
-        if settings.sse_protocol and "event-stream" in accept and accepts_event_stream(accept):
-            return SSEFraming
-        if settings.multipart_protocol and "multipart" in accept and accepts_multipart_subscription(accept):
-            return MultipartFraming
-        return None
-
     async def _execute(
-        self,
-        request: Request,
-        params: GraphQLParams,
-        media: MediaType | None,
-        stream: "type[SSEFraming] | type[MultipartFraming] | None",
-        context: ContextValue,
+        self, request: Request, params: GraphQLParams, accepts: "Accepts", context: ContextValue
     ) -> "Answer | StreamPlan":
+        """JSON where the client takes it and JSON can carry the answer; otherwise the stream it reads."""
         runtime = self.runtime
         check_query_size(params.query, runtime.settings.max_query_bytes)
-        accept = request.headers.get("accept")
-        incremental = self._incremental_spec(accept)
-        if (
-            stream is SSEFraming
-            and incremental is None
-            and (media is None or prefers_over_json(accept or "", EVENT_STREAM))
-        ):
+        if accepts.event_stream_first and accepts.incremental is None:
             # graphql-sse clients: everything streams, errors found before execution included.
             return self._event_stream(request, params, context)
         prepared = runtime.executor.prepare(params.query, params.operation_name)
         if prepared.kind is OperationKind.MUTATION and request.method == "GET":
             raise mutation_over_get()  # whatever the response would be, a stream included
-        if incremental is not None and (prepared.incremental or (media is None and stream is None)):
+        media = accepts.media
+        if accepts.incremental is not None and (prepared.incremental or accepts.only_incremental):
             # @defer / @stream for a client that reads incremental multipart (Apollo Client, urql).
-            framing = IncrementalMultipartFraming(incremental)
+            framing = IncrementalMultipartFraming(accepts.incremental)
             return StreamPlan(HTTPStreamProtocol(framing, _payload(params)), framing.content_type, context)
         streams = prepared.kind is OperationKind.SUBSCRIPTION or is_live(prepared.operation, params.variables)
-        if stream is SSEFraming and (streams or prepared.incremental):
+        if accepts.event_stream and (streams or prepared.incremental or media is None):
             # A client preferring JSON (urql: JSON first, then event-stream) streams only what JSON cannot carry.
             return self._event_stream(request, params, context)
-        if stream is MultipartFraming and (streams or media is None):
+        if accepts.multipart_subscription and (streams or media is None):
             plan = HTTPStreamProtocol(MultipartFraming(), _payload(params))
             return StreamPlan(plan, MultipartFraming.content_type, context)
         if media is None:
@@ -182,6 +155,41 @@ class HTTPEndpoint:
 def _payload(params: GraphQLParams, extensions: dict[str, Any] | None = None) -> SubscribePayload:
     extensions = params.extensions if extensions is None else extensions
     return SubscribePayload(params.query, params.variables, params.operation_name, extensions)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepts:
+    """What one request's Accept header allows, among what the settings serve; read once per request, with
+    substring tests first so that a plain JSON client pays for no more parsing than it did."""
+
+    media: MediaType | None  # the JSON response type, if any
+    event_stream: bool  # text/event-stream: SSE
+    event_stream_first: bool  # ... ranked above JSON, or JSON not acceptable: a graphql-sse client
+    multipart_subscription: bool  # Apollo's multipart/mixed;subscriptionSpec=1.0
+    incremental: IncrementalSpec | None  # the incremental multipart format it reads, if any
+
+    @classmethod
+    def read(cls, accept: str | None, settings: Settings) -> "Accepts":
+        media = negotiate(accept)
+        text = accept or ""
+        event_stream = settings.sse_protocol and "event-stream" in text and accepts_event_stream(text)
+        multipart = settings.multipart_protocol and "multipart" in text
+        return cls(
+            media=media,
+            event_stream=event_stream,
+            event_stream_first=event_stream and (media is None or prefers_over_json(text, EVENT_STREAM)),
+            multipart_subscription=multipart and accepts_multipart_subscription(text),
+            incremental=incremental_multipart_spec(text) if multipart else None,
+        )
+
+    @property
+    def anything(self) -> bool:
+        return self.media is not None or self.event_stream or self.multipart_subscription or bool(self.incremental)
+
+    @property
+    def only_incremental(self) -> bool:
+        """Incremental multipart is all the client reads: even a plain result goes as one part."""
+        return self.media is None and not self.event_stream and not self.multipart_subscription
 
 
 @dataclass(frozen=True, slots=True)
