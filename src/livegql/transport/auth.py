@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from livegql.core.errors import ConnectionRejectedError
-from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await
+from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await, static_context
 from livegql.transport.runtime import Runtime
 
 logger = logging.getLogger("livegql.operations")
@@ -54,3 +54,11 @@ async def admitted_context(
     if isinstance(verdict, Mapping):
         context.update(verdict)
     return context, ""
+
+
+def admitted_at_once(runtime: Runtime, request: HTTPConnection) -> ContextValue | None:
+    """The context of an HTTP request when no hook can refuse it or needs awaiting (no `on_connect`, a
+    mapping or no `context`): built without a coroutine, as most requests of an open API are. Else None."""
+    if runtime.on_connect is not None or callable(runtime.context):
+        return None
+    return static_context(runtime.pubsub, request, runtime.context, connection_params={})

@@ -5,6 +5,7 @@ Every request is admitted by the app's `on_connect` (empty params, the request's
 operation is looked at: no transport bypasses it.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -41,7 +42,7 @@ from livegql.protocol.multipart import (
 )
 from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
-from livegql.transport.auth import admitted_context
+from livegql.transport.auth import admitted_at_once, admitted_context
 from livegql.transport.context import ContextValue
 from livegql.transport.http_request import read_params
 from livegql.transport.runtime import Runtime
@@ -86,9 +87,11 @@ class HTTPEndpoint:
             if not accepts.anything:
                 raise not_acceptable()
             params = await read_params(request, self.runtime.settings.max_body_bytes)
-            context, refusal = await admitted_context(self.runtime, request, {})
+            context = admitted_at_once(self.runtime, request)
             if context is None:
-                return error_answer(HTTPStatus.FORBIDDEN, error_media, refusal)
+                context, refusal = await admitted_context(self.runtime, request, {})
+                if context is None:
+                    return error_answer(HTTPStatus.FORBIDDEN, error_media, refusal)
             return await self._execute(request, params, accepts, context)
         except BadRequest as problem:
             return error_answer(problem.status, error_media, problem.message, problem.allow)
@@ -118,7 +121,9 @@ class HTTPEndpoint:
             # @defer / @stream for a client that reads incremental multipart (Apollo Client, urql).
             framing = IncrementalMultipartFraming(accepts.incremental)
             return StreamPlan(HTTPStreamProtocol(framing, _payload(params)), framing.content_type, context)
-        streams = prepared.kind is OperationKind.SUBSCRIPTION or is_live(prepared.operation, params.variables)
+        streams = prepared.kind is OperationKind.SUBSCRIPTION or (
+            accepts.streams and is_live(prepared.operation, params.variables)
+        )
         if accepts.event_stream and (streams or prepared.incremental or media is None):
             # A client preferring JSON (urql: JSON first, then event-stream) streams only what JSON cannot carry.
             return self._event_stream(request, params, context)
@@ -170,26 +175,44 @@ class Accepts:
 
     @classmethod
     def read(cls, accept: str | None, settings: Settings) -> "Accepts":
-        media = negotiate(accept)
-        text = accept or ""
-        event_stream = settings.sse_protocol and "event-stream" in text and accepts_event_stream(text)
-        multipart = settings.multipart_protocol and "multipart" in text
-        return cls(
-            media=media,
-            event_stream=event_stream,
-            event_stream_first=event_stream and (media is None or prefers_over_json(text, EVENT_STREAM)),
-            multipart_subscription=multipart and accepts_multipart_subscription(text),
-            incremental=incremental_multipart_spec(text) if multipart else None,
-        )
+        if accept is not None and len(accept) > _CACHED_ACCEPT_CHARS:
+            return _read_accept(accept, settings.sse_protocol, settings.multipart_protocol)
+        # Clients send a few Accept values again and again: each is read once.
+        return _read_accept_cached(accept, settings.sse_protocol, settings.multipart_protocol)
 
     @property
     def anything(self) -> bool:
         return self.media is not None or self.event_stream or self.multipart_subscription or bool(self.incremental)
 
     @property
+    def streams(self) -> bool:
+        """Whether the client reads any stream an operation could be answered with (SSE, multipart)."""
+        return self.event_stream or self.multipart_subscription
+
+    @property
     def only_incremental(self) -> bool:
         """Incremental multipart is all the client reads: even a plain result goes as one part."""
         return self.media is None and not self.event_stream and not self.multipart_subscription
+
+
+_CACHED_ACCEPT_CHARS = 256
+
+
+def _read_accept(accept: str | None, sse: bool, multipart: bool) -> Accepts:
+    media = negotiate(accept)
+    text = accept or ""
+    event_stream = sse and "event-stream" in text and accepts_event_stream(text)
+    multipart = multipart and "multipart" in text
+    return Accepts(
+        media=media,
+        event_stream=event_stream,
+        event_stream_first=event_stream and (media is None or prefers_over_json(text, EVENT_STREAM)),
+        multipart_subscription=multipart and accepts_multipart_subscription(text),
+        incremental=incremental_multipart_spec(text) if multipart else None,
+    )
+
+
+_read_accept_cached = functools.lru_cache(maxsize=64)(_read_accept)
 
 
 @dataclass(frozen=True, slots=True)

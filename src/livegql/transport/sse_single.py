@@ -31,6 +31,7 @@ from livegql.transport.runtime import Runtime
 from livegql.transport.stream import HTTPStreamSession
 
 TOKEN_HEADER = "x-graphql-event-stream-token"
+_TOKEN_HEADER_BYTES = TOKEN_HEADER.encode()
 TOKEN_PARAM = "token"
 OPERATION_ID = "operationId"
 ALLOW = "GET, POST, PUT, DELETE"
@@ -56,8 +57,17 @@ class SingleConnectionStreams:
         return len(self._reservations)
 
     def claims(self, request: Request) -> bool:
-        """A single connection mode request: a PUT or DELETE, or anything carrying a stream token."""
-        return request.method in ("PUT", "DELETE") or _token(request) is not None
+        """A single connection mode request: a PUT or DELETE, or anything carrying a stream token.
+
+        Every GraphQL request asks, so this reads the raw ASGI scope (header names are lowercase bytes there)
+        rather than building Starlette's parsed headers and query parameters.
+        """
+        scope = request.scope
+        if scope["method"] in ("PUT", "DELETE"):
+            return True
+        if b"token=" in scope.get("query_string", b"") and request.query_params.get(TOKEN_PARAM):
+            return True
+        return any(name == _TOKEN_HEADER_BYTES for name, _ in scope["headers"])
 
     async def serve(self, request: Request, send: Send, receive: Receive) -> None:
         try:
