@@ -149,3 +149,27 @@ def error_messages(error: dict[str, Any]) -> list[str]:
         errors.extend(body.get("errors") or [])
     found.extend(each["message"] for each in errors if isinstance(each, dict) and "message" in each)
     return found
+
+
+def url_for(server: LiveServer, transport: str) -> str:
+    """Where a script of a library with a WebSocket and an HTTP transport connects ("ws" or anything else)."""
+    return server.ws_url if transport == "ws" else server.http_url
+
+
+def scope_of(transport: str) -> str:
+    """The ASGI scope type `on_connect` saw for that transport."""
+    return "websocket" if transport == "ws" else "http"
+
+
+async def check_conformance_results(
+    result: dict[str, Any], server: LiveServer, listener: Subscription, name: str
+) -> None:
+    """What every library's conformance scenario must show (its validation error is checked by each test, as
+    libraries surface it differently): the query and the mutation each one result, the mutation's resolver
+    really ran, the 100 events in order, then completion."""
+    assert result["query"] == {"values": [{"data": {"hello": f"Hello, {name}!"}}], "completed": True}, result
+    assert result["mutation"] == {"values": [{"data": {"publish": True}}], "completed": True}, result
+    # The resolver really ran: what it published reached the server's PubSub.
+    assert await next_published(server, listener) == "x"
+    subscription = result["subscription"]
+    assert subscription == {"values": [{"data": {"count": n}} for n in range(1, 101)], "completed": True}, result

@@ -10,13 +10,15 @@ from tests.interop.conftest import ADMIT_TOKEN, REJECT_REASON, Door, Visit
 from tests.interop.node_support import (
     NODE_PROJECT,
     assert_on_connect_admitted,
+    check_conformance_results,
     error_messages,
     listen,
-    next_published,
     release_check,
     require_node,
     run_script,
+    scope_of,
     script_result,
+    url_for,
 )
 from tests.support.server import LiveServer
 
@@ -40,24 +42,11 @@ def transport(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def url_for(server: LiveServer, transport: str) -> str:
-    return server.ws_url if transport == "ws" else server.http_url
-
-
-def scope_of(transport: str) -> str:
-    return "websocket" if transport == "ws" else "http"
-
-
 async def test_conformance(node: str, transport: str, guarded_server: LiveServer, door: Door) -> None:
     listener = await listen(guarded_server, MUTATION_TOPIC)
     async with run_script(node, SCRIPT, url_for(guarded_server, transport), transport, "conformance", ADMIT_TOKEN) as p:
         result = await script_result(p)
-    assert result["query"] == {"values": [{"data": {"hello": "Hello, urql!"}}], "completed": True}, result
-    assert result["mutation"] == {"values": [{"data": {"publish": True}}], "completed": True}, result
-    # The resolver really ran: what it published reached the server's PubSub.
-    assert await next_published(guarded_server, listener) == "x"
-    subscription = result["subscription"]
-    assert subscription == {"values": [{"data": {"count": n}} for n in range(1, 101)], "completed": True}, result
+    await check_conformance_results(result, guarded_server, listener, "urql")
     invalid = result["invalid"]
     assert invalid["completed"] is False, result
     assert any("nope" in message for message in error_messages(invalid["error"])), invalid

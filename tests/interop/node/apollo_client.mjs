@@ -12,7 +12,8 @@ import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const DEADLINE_MS = 20_000;
+import { exchanges, firstEvent, parsed, recordingFetch, runScenario, stdinClosed } from './script_support.mjs';
+
 const TRANSPORTS = ['ws', 'multipart'];
 const [url, transport, scenario, token] = process.argv.slice(2);
 
@@ -20,28 +21,8 @@ const [url, transport, scenario, token] = process.argv.slice(2);
 const MUTATION_TOPIC = 'apollo-mutation';
 const RELEASE_TOPIC = 'apollo-release';
 
-// stdout carries only the result line, whatever a library logs.
-console.log = console.info = console.debug = console.error;
 // GraphQLWsLink tells socket errors apart by the browser's WebSocket global, which Node 20 lacks.
 globalThis.WebSocket ??= WebSocket;
-
-function finish(result, exitCode) {
-  process.stdout.write(JSON.stringify({ scenario, transport, ...result }) + '\n', () => process.exit(exitCode));
-}
-
-// Every HTTP exchange HttpLink made (method, status, content type): Apollo surfaces a refusal as GraphQL errors
-// when the body is application/graphql-response+json, so the status is read here.
-const exchanges = [];
-
-async function recordingFetch(input, init = {}) {
-  const response = await fetch(input, init);
-  exchanges.push({
-    method: init.method ?? 'GET',
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-  });
-  return response;
-}
 
 // An ApolloClient over the chosen transport, and how to let go of it (the graphql-ws client is ours to dispose).
 function apollo(wsOptions = {}) {
@@ -59,16 +40,8 @@ function apollo(wsOptions = {}) {
     return { client, dispose: () => (client.stop(), ws.dispose()) };
   }
   const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
-  const client = new ApolloClient({ link: new HttpLink({ uri: url, headers, fetch: recordingFetch }), cache });
+  const client = new ApolloClient({ link: new HttpLink({ uri: url, headers, fetch: recordingFetch() }), cache });
   return { client, dispose: () => client.stop() };
-}
-
-function parsed(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 // What Apollo surfaced: GraphQL errors, a ServerError (a non-2xx status with its body) or some other Error
@@ -111,24 +84,6 @@ function subscribeAll(client, query) {
 
 function query(client, text) {
   return settle(client.query({ query: gql(text), fetchPolicy: 'no-cache' }));
-}
-
-// The Python side closes our stdin once the server released the subscriber, or when it gave up waiting for that.
-let stdinEnd;
-function stdinClosed() {
-  stdinEnd ??= new Promise((resolve) => {
-    process.stdin.on('end', resolve);
-    process.stdin.resume();
-  });
-  return stdinEnd;
-}
-
-// The first event of a subscription, unless stdin closes before it arrives.
-function firstEvent(arrival) {
-  const gaveUp = stdinClosed().then(() => {
-    throw new Error('stdin closed before the first event arrived');
-  });
-  return Promise.race([arrival, gaveUp]);
 }
 
 async function conformance() {
@@ -194,15 +149,5 @@ async function rejected() {
 }
 
 const scenarios = { conformance, cancel, rejected };
-const chosen = scenarios[scenario];
-if (!url || !TRANSPORTS.includes(transport) || !chosen) {
-  const usage = `usage: apollo_client.mjs URL (${TRANSPORTS.join('|')}) (${Object.keys(scenarios).join('|')}) [TOKEN]`;
-  finish({ ok: false, error: usage }, 2);
-} else {
-  const overdue = () => finish({ ok: false, error: `deadline of ${DEADLINE_MS} ms passed`, exchanges }, 1);
-  setTimeout(overdue, DEADLINE_MS).unref();
-  chosen().then(
-    (result) => finish({ ok: true, ...result }, 0),
-    (error) => finish({ ok: false, error: String(error?.stack ?? error), exchanges }, 1),
-  );
-}
+const usage = `usage: apollo_client.mjs URL (${TRANSPORTS.join('|')}) (${Object.keys(scenarios).join('|')}) [TOKEN]`;
+runScenario({ scenario, transport }, url && TRANSPORTS.includes(transport) ? scenarios[scenario] : undefined, usage);

@@ -13,7 +13,8 @@ import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, gql as ap
 import { Defer20220824Handler, GraphQL17Alpha9Handler } from '@apollo/client/incremental';
 import { Client, fetchExchange, gql as urqlGql } from '@urql/core';
 
-const DEADLINE_MS = 20_000;
+import { exchanges, recordingFetch, runScenario } from './script_support.mjs';
+
 const [url, clientName, scenario] = process.argv.slice(2);
 
 // Keep in step with test_incremental_node.py's schema.
@@ -22,26 +23,6 @@ const QUERIES = {
   stream: 'query Streamed { letters @stream(initialCount: 1) }',
 };
 
-// stdout carries only the result line, whatever a library logs.
-console.log = console.info = console.debug = console.warn = console.error;
-
-function finish(result, exitCode) {
-  const line = JSON.stringify({ client: clientName, scenario, ...result });
-  process.stdout.write(line + '\n', () => process.exit(exitCode));
-}
-
-// Every HTTP exchange the client made (status, content type): shows which framing the server chose.
-const exchanges = [];
-
-async function recordingFetch(input, init = {}) {
-  const response = await fetch(input, init);
-  exchanges.push({
-    accept: new Headers(init.headers).get('accept'),
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-  });
-  return response;
-}
 
 function describe(error) {
   if (CombinedGraphQLErrors.is(error)) return { name: error.name, message: error.message, graphqlErrors: error.errors };
@@ -53,7 +34,7 @@ function describe(error) {
 // complete one; the plain client.query after it resolves with the final data only.
 async function runApollo(incrementalHandler, text) {
   const client = new ApolloClient({
-    link: new HttpLink({ uri: url, fetch: recordingFetch }),
+    link: new HttpLink({ uri: url, fetch: recordingFetch() }),
     cache: new InMemoryCache(),
     incrementalHandler,
   });
@@ -88,7 +69,7 @@ async function runApollo(incrementalHandler, text) {
 
 // urql: each result of the query's source until the one with hasNext false (or an error).
 async function runUrql(text) {
-  const client = new Client({ url, exchanges: [fetchExchange], fetch: recordingFetch });
+  const client = new Client({ url, exchanges: [fetchExchange], fetch: recordingFetch() });
   const query = urqlGql(text);
   const results = await new Promise((resolve) => {
     const seen = [];
@@ -113,14 +94,6 @@ const clients = {
 };
 const run = clients[clientName];
 const text = QUERIES[scenario];
-if (!url || !run || !text) {
-  const usage = `usage: incremental_client.mjs URL (${Object.keys(clients).join('|')}) (${Object.keys(QUERIES).join('|')})`;
-  finish({ ok: false, error: usage }, 2);
-} else {
-  const overdue = () => finish({ ok: false, error: `deadline of ${DEADLINE_MS} ms passed`, exchanges }, 1);
-  setTimeout(overdue, DEADLINE_MS).unref();
-  run(text).then(
-    (result) => finish({ ok: true, ...result, exchanges }, 0),
-    (error) => finish({ ok: false, error: String(error?.stack ?? error), exchanges }, 1),
-  );
-}
+const usage = `usage: incremental_client.mjs URL (${Object.keys(clients).join('|')}) (${Object.keys(QUERIES).join('|')})`;
+const chosen = url && run && text ? async () => ({ ...(await run(text)), exchanges }) : undefined;
+runScenario({ client: clientName, scenario }, chosen, usage);

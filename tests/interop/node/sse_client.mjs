@@ -7,7 +7,8 @@
 
 import { createClient, NetworkError } from 'graphql-sse';
 
-const DEADLINE_MS = 20_000;
+import { exchanges, firstEvent, parsed, recordingFetch, runScenario, stdinClosed } from './script_support.mjs';
+
 const MODES = ['distinct', 'single'];
 const [url, mode, scenario, token] = process.argv.slice(2);
 
@@ -15,30 +16,13 @@ const [url, mode, scenario, token] = process.argv.slice(2);
 const MUTATION_TOPIC = 'sse-mutation';
 const RELEASE_TOPIC = 'sse-release';
 
-// stdout carries only the result line, whatever a library logs.
-console.log = console.info = console.debug = console.error;
-
-function finish(result, exitCode) {
-  process.stdout.write(JSON.stringify({ scenario, mode, ...result }) + '\n', () => process.exit(exitCode));
-}
-
-// Every HTTP exchange the client made (method, status, content type): the Python side checks statuses with it,
-// and it shows at a glance what the server answered when a scenario goes wrong.
-const exchanges = [];
 // The bodies of unsuccessful responses, read at once: graphql-sse aborts a failed request's signal before a
 // NetworkError reaches the sink, and the body could no longer be read then.
 const failedBodies = new WeakMap();
 
-async function recordingFetch(input, init = {}) {
-  const response = await fetch(input, init);
-  exchanges.push({
-    method: init.method ?? 'GET',
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-  });
+const recordFetch = recordingFetch(async (response) => {
   if (!response.ok) failedBodies.set(response, parsed(await response.clone().text()));
-  return response;
-}
+});
 
 function client(options = {}) {
   return createClient({
@@ -48,21 +32,11 @@ function client(options = {}) {
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
     // retryAttempts 0: a refusal must reach the sink at once instead of being retried.
     retryAttempts: 0,
-    fetchFn: recordingFetch,
+    fetchFn: recordFetch,
     ...options,
   });
 }
 
-function parsed(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-// What a sink's error callback got: GraphQL errors, a NetworkError (an unexpected HTTP status, with the
-// response the server sent) or some other Error.
 function describe(error) {
   if (Array.isArray(error)) return { graphqlErrors: error };
   if (error instanceof NetworkError) {
@@ -86,24 +60,6 @@ function run(sse, payload) {
       complete: () => resolve({ values, completed: true }),
     });
   });
-}
-
-// The Python side closes our stdin once the server released the subscriber, or when it gave up waiting for that.
-let stdinEnd;
-function stdinClosed() {
-  stdinEnd ??= new Promise((resolve) => {
-    process.stdin.on('end', resolve);
-    process.stdin.resume();
-  });
-  return stdinEnd;
-}
-
-// The first event of a subscription, unless stdin closes before it arrives.
-function firstEvent(arrival) {
-  const gaveUp = stdinClosed().then(() => {
-    throw new Error('stdin closed before the first event arrived');
-  });
-  return Promise.race([arrival, gaveUp]);
 }
 
 async function conformance() {
@@ -172,15 +128,5 @@ async function rejected() {
 }
 
 const scenarios = { conformance, cancel, rejected };
-const chosen = scenarios[scenario];
-if (!url || !MODES.includes(mode) || !chosen) {
-  const usage = `usage: sse_client.mjs URL (${MODES.join('|')}) (${Object.keys(scenarios).join('|')}) [TOKEN]`;
-  finish({ ok: false, error: usage }, 2);
-} else {
-  const overdue = () => finish({ ok: false, error: `deadline of ${DEADLINE_MS} ms passed`, exchanges }, 1);
-  setTimeout(overdue, DEADLINE_MS).unref();
-  chosen().then(
-    (result) => finish({ ok: true, ...result }, 0),
-    (error) => finish({ ok: false, error: String(error?.stack ?? error), exchanges }, 1),
-  );
-}
+const usage = `usage: sse_client.mjs URL (${MODES.join('|')}) (${Object.keys(scenarios).join('|')}) [TOKEN]`;
+runScenario({ scenario, mode }, url && MODES.includes(mode) ? scenarios[scenario] : undefined, usage);

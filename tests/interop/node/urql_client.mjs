@@ -11,7 +11,8 @@ import { Client, fetchExchange, gql, subscriptionExchange } from '@urql/core';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 
-const DEADLINE_MS = 20_000;
+import { exchanges, firstEvent, recordingFetch, runScenario, stdinClosed } from './script_support.mjs';
+
 const TRANSPORTS = ['ws', 'http'];
 const [url, transport, scenario, token] = process.argv.slice(2);
 
@@ -19,32 +20,11 @@ const [url, transport, scenario, token] = process.argv.slice(2);
 const MUTATION_TOPIC = 'urql-mutation';
 const RELEASE_TOPIC = 'urql-release';
 
-// stdout carries only the result line, whatever a library logs.
-console.log = console.info = console.debug = console.error;
 // When urql drops a response it is still reading (an operation torn down mid-stream), the pending read rejects
 // with nobody listening, and an unhandled rejection would end Node. Recorded instead, for the test to judge.
 const unhandledRejections = [];
 process.on('unhandledRejection', (error) => unhandledRejections.push(`${error?.name}: ${error?.message}`));
 
-function finish(result, exitCode) {
-  const line = JSON.stringify({ scenario, transport, ...result, unhandledRejections });
-  process.stdout.write(line + '\n', () => process.exit(exitCode));
-}
-
-// Every HTTP exchange fetchExchange made (method, status, content type): shows what the server answered.
-const exchanges = [];
-
-async function recordingFetch(input, init = {}) {
-  const response = await fetch(input, init);
-  exchanges.push({
-    method: init.method ?? 'GET',
-    status: response.status,
-    contentType: response.headers.get('content-type'),
-  });
-  return response;
-}
-
-// A urql Client over the chosen transport, and how to let go of it (the graphql-ws client is ours to dispose).
 function urql(wsOptions = {}) {
   if (transport === 'ws') {
     const ws = createClient({
@@ -72,7 +52,7 @@ function urql(wsOptions = {}) {
     exchanges: [fetchExchange],
     fetchSubscriptions: true,
     fetchOptions: { headers },
-    fetch: recordingFetch,
+    fetch: recordingFetch(),
   });
   return { client, dispose: () => {} };
 }
@@ -119,24 +99,6 @@ function subscribeAll(client, query) {
       }
     });
   });
-}
-
-// The Python side closes our stdin once the server released the subscriber, or when it gave up waiting for that.
-let stdinEnd;
-function stdinClosed() {
-  stdinEnd ??= new Promise((resolve) => {
-    process.stdin.on('end', resolve);
-    process.stdin.resume();
-  });
-  return stdinEnd;
-}
-
-// The first event of a subscription, unless stdin closes before it arrives.
-function firstEvent(arrival) {
-  const gaveUp = stdinClosed().then(() => {
-    throw new Error('stdin closed before the first event arrived');
-  });
-  return Promise.race([arrival, gaveUp]);
 }
 
 async function conformance() {
@@ -196,15 +158,7 @@ async function rejected() {
 }
 
 const scenarios = { conformance, cancel, rejected };
-const chosen = scenarios[scenario];
-if (!url || !TRANSPORTS.includes(transport) || !chosen) {
-  const usage = `usage: urql_client.mjs URL (${TRANSPORTS.join('|')}) (${Object.keys(scenarios).join('|')}) [TOKEN]`;
-  finish({ ok: false, error: usage }, 2);
-} else {
-  const overdue = () => finish({ ok: false, error: `deadline of ${DEADLINE_MS} ms passed`, exchanges }, 1);
-  setTimeout(overdue, DEADLINE_MS).unref();
-  chosen().then(
-    (result) => finish({ ok: true, ...result }, 0),
-    (error) => finish({ ok: false, error: String(error?.stack ?? error), exchanges }, 1),
-  );
-}
+const usage = `usage: urql_client.mjs URL (${TRANSPORTS.join('|')}) (${Object.keys(scenarios).join('|')}) [TOKEN]`;
+const chosen = url && TRANSPORTS.includes(transport) ? scenarios[scenario] : undefined;
+// Rejections nobody handled are a result too: the tests require there are none.
+runScenario({ scenario, transport }, chosen && (async () => ({ ...(await chosen()), unhandledRejections })), usage);
