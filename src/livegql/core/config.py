@@ -51,6 +51,47 @@ class Settings:
     max_sse_reservations: int = 10_000
     """Single-connection SSE reservations and streams one process holds at once; a PUT beyond it gets 503."""
 
+    # --- cross-site defences --------------------------------------------------------------------------------
+    allowed_origins: tuple[str, ...] = ()
+    """Origins (`https://app.example.com`) whose pages may open a WebSocket or an SSE stream; the server's own
+    origin is always allowed, `("*",)` allows every origin. A foreign Origin gets 403 before any upgrade."""
+    allow_missing_origin: bool = True
+    """Admit handshakes that carry no Origin header: browsers always send one, other clients (CLIs, servers,
+    mobile apps) usually do not. False admits browsers from allowed origins only."""
+    csrf_prevention: bool = True
+    """Refuse HTTP requests a cross-site page could send without a CORS preflight (a "simple" content type, or a
+    GET with neither a JSON content type nor a preflight-forcing header), as Apollo Server's csrfPrevention."""
+    cors_allow_origins: tuple[str, ...] = ()
+    """Origins allowed to call the HTTP endpoint from a browser (CORS); empty sends no CORS headers."""
+    cors_allow_credentials: bool = False
+    """Let those origins send cookies and read the answer (`Access-Control-Allow-Credentials`)."""
+    # --- document limits --------------------------------------------------------------------------------------
+    max_depth: int = 15
+    """Deepest selection nesting an operation may have."""
+    max_aliases: int = 30
+    """Most aliased fields in one document."""
+    max_tokens: int = 5000
+    """Most lexical tokens in one document (the standard introspection query has about 1,100)."""
+    max_root_fields: int = 50
+    """Most fields at an operation's top level."""
+    max_operations_per_document: int = 10
+    """Most operations defined in one document (only one runs; many are only cost)."""
+    production: bool = False
+    """Production mode: no introspection and no "Did you mean" suggestions, unless set explicitly below."""
+    introspection: bool | None = None
+    """Allow `__schema` / `__type` queries; None follows `production` (off in production)."""
+    field_suggestions: bool | None = None
+    """Suggest similar names in validation and variable errors; None follows `production` (off in production)."""
+    # --- connection limits ------------------------------------------------------------------------------------
+    max_operations_per_connection: int = 100
+    """Operations one connection (or SSE stream) may run at once; the next gets an error, the others go on."""
+    max_subscribes_per_second: float = 50.0
+    """Operations one connection may start per second (a burst of as many is allowed); more get an error."""
+    max_connections_per_client: int = 200
+    """Open WebSocket connections and event streams from one client address."""
+    max_connections: int = 20_000
+    """Open WebSocket connections and event streams in this process."""
+
     def __post_init__(self) -> None:
         positive = {
             "connection_init_wait_timeout": self.connection_init_wait_timeout,
@@ -63,6 +104,15 @@ class Settings:
             "live_max_executions_per_second": self.live_max_executions_per_second,
             "sse_reservation_timeout": self.sse_reservation_timeout,
             "max_sse_reservations": self.max_sse_reservations,
+            "max_depth": self.max_depth,
+            "max_aliases": self.max_aliases,
+            "max_tokens": self.max_tokens,
+            "max_root_fields": self.max_root_fields,
+            "max_operations_per_document": self.max_operations_per_document,
+            "max_operations_per_connection": self.max_operations_per_connection,
+            "max_subscribes_per_second": self.max_subscribes_per_second,
+            "max_connections_per_client": self.max_connections_per_client,
+            "max_connections": self.max_connections,
         }
         for name, value in positive.items():
             if value <= 0:
