@@ -14,7 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.client import Client, ClientConnectionError, ClientError, HTTPClient
 from livegql.core import json
+from livegql.core.errors import ConfigurationError
 from livegql.serving import CommandError, UsageError, address, listen, run, serve
+from livegql.tls import TLSFiles, tls_files
 
 _WATCH = "subscription { messages { author text } }"
 _POST = 'mutation { send(author: "ann", text: "hi") { id } }'
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="serve the chat demo (SQLite)")
     _add_address(demo)
     demo.add_argument("--db", metavar="PATH", help="SQLite file (default: $LIVEGQL_DEMO_DB or a per-user file)")
+    _add_tls(demo)
     demo.set_defaults(run=_demo)
     query = commands.add_parser("query", help="run a query or mutation and print the JSON result")
     query.add_argument("url", metavar="URL", help="http(s):// for GraphQL over HTTP, ws(s):// for WebSocket")
@@ -86,12 +89,30 @@ def _add_serve(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         metavar="URL",
         help=f"broker of the app's default PubSub: memory:// or redis://host:port/db (sets ${BROKER_URL_ENV})",
     )
+    _add_tls(parser)
     parser.set_defaults(run=_serve)
 
 
 def _add_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+
+
+def _add_tls(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ssl-certfile", metavar="PATH", help="serve HTTPS and WSS with this certificate (PEM)")
+    parser.add_argument("--ssl-keyfile", metavar="PATH", help="the certificate's private key (PEM)")
+    parser.add_argument(
+        "--self-signed",
+        action="store_true",
+        help="serve HTTPS and WSS with a certificate for localhost made (and kept) for development",
+    )
+
+
+def _tls(args: argparse.Namespace) -> TLSFiles | None:
+    try:
+        return tls_files(args.ssl_certfile, args.ssl_keyfile, self_signed=args.self_signed)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
 
 
 def _add_variables(parser: argparse.ArgumentParser) -> None:
@@ -106,7 +127,8 @@ def _add_variables(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args: argparse.Namespace) -> ExitCode:
-    serve(args.target, args.host, args.port, workers=args.workers, reload=args.reload, broker=args.broker)
+    tls = _tls(args)
+    serve(args.target, args.host, args.port, workers=args.workers, reload=args.reload, broker=args.broker, tls=tls)
     return ExitCode.OK
 
 
@@ -118,13 +140,16 @@ def _demo(args: argparse.Namespace) -> ExitCode:
         app = create_app(path)
     except (OSError, sqlite3.Error) as error:
         raise CommandError(f"cannot open the demo database {path}: {error}") from None
+    tls = _tls(args)
     listener = listen(args.host, args.port)
     where = address(listener)
+    # With TLS, the commands trust the certificate through SSL_CERT_FILE (httpx and OpenSSL both read it).
+    cli, ws, http = (f"SSL_CERT_FILE={tls.certfile} livegql", "wss", "https") if tls else ("livegql", "ws", "http")
     print(f"livegql demo: chat stored in {path}")
-    print(f"watch:  livegql subscribe ws://{where}/graphql '{_WATCH}'")
-    print(f"post:   livegql query http://{where}/graphql '{_POST}'")
-    print(f"live:   livegql subscribe ws://{where}/graphql '{_LIVE}'", flush=True)
-    run(app, listener)
+    print(f"watch:  {cli} subscribe {ws}://{where}/graphql '{_WATCH}'")
+    print(f"post:   {cli} query {http}://{where}/graphql '{_POST}'")
+    print(f"live:   {cli} subscribe {ws}://{where}/graphql '{_LIVE}'", flush=True)
+    run(app, listener, tls)
     return ExitCode.OK
 
 

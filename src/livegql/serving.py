@@ -19,6 +19,7 @@ from uvicorn.supervisors import Multiprocess
 from livegql.broker import MemoryBackend, PubSub
 from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.core.errors import ConfigurationError
+from livegql.tls import TLSFiles
 from livegql.transport import LiveGQL
 
 # How `serve --reload` and `serve --workers N` hand MODULE:ATTR to uvicorn's child processes: they are
@@ -38,7 +39,14 @@ class CommandError(Exception):
 
 
 def serve(
-    target: str, host: str, port: int, *, workers: int = 1, reload: bool = False, broker: str | None = None
+    target: str,
+    host: str,
+    port: int,
+    *,
+    workers: int = 1,
+    reload: bool = False,
+    broker: str | None = None,
+    tls: TLSFiles | None = None,
 ) -> None:
     """`livegql serve`: every usage error is found here, before a port is bound or a worker started."""
     if workers < 1:
@@ -62,15 +70,24 @@ def serve(
     os.environ[_TARGET_ENV] = target
     if reload:
         with contextlib.suppress(KeyboardInterrupt):  # see run
-            uvicorn.run(f"{__name__}:reload_factory", factory=True, reload=True, host=host, port=port)
+            certfile, keyfile = ssl_files(tls)
+            uvicorn.run(
+                f"{__name__}:reload_factory",
+                factory=True,
+                reload=True,
+                host=host,
+                port=port,
+                ssl_certfile=certfile,
+                ssl_keyfile=keyfile,
+            )
         return
     listener = listen(host, port)
     path = app.settings.path if isinstance(app, LiveGQL) else ""
-    print(f"livegql: serving {target} at http://{address(listener)}{path}", flush=True)
+    print(f"livegql: serving {target} at {'https' if tls else 'http'}://{address(listener)}{path}", flush=True)
     if workers == 1:
-        run(app, listener)
+        run(app, listener, tls)
     else:
-        _run_workers(workers, listener)
+        _run_workers(workers, listener, tls)
 
 
 def check_broker_url(url: str, source: str) -> None:
@@ -153,20 +170,31 @@ def listen(host: str, port: int) -> socket.socket:
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
-def run(app: Any, listener: socket.socket) -> None:
+def ssl_files(tls: TLSFiles | None) -> tuple[str | None, str | None]:
+    """uvicorn's ssl_certfile and ssl_keyfile for `tls` (None, None for plain HTTP)."""
+    return (None, None) if tls is None else (tls.certfile, tls.keyfile)
+
+
+def run(app: Any, listener: socket.socket, tls: TLSFiles | None = None) -> None:
     # uvicorn shuts down gracefully on Ctrl-C, then raises it again: for a server, that is a normal end.
-    config = uvicorn.Config(app, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+    certfile, keyfile = ssl_files(tls)
+    config = uvicorn.Config(
+        app, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, ssl_certfile=certfile, ssl_keyfile=keyfile
+    )
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[listener])
 
 
-def _run_workers(workers: int, listener: socket.socket) -> None:
+def _run_workers(workers: int, listener: socket.socket, tls: TLSFiles | None) -> None:
     """Run `workers` processes accepting on `listener` until Ctrl-C or SIGTERM; one that dies is replaced."""
+    certfile, keyfile = ssl_files(tls)
     config = uvicorn.Config(
         f"{__name__}:worker_factory",
         factory=True,
         workers=workers,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
     supervisor = Multiprocess(config, sockets=[listener])
     supervisor.run()
