@@ -15,6 +15,7 @@ from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.client import Client, ClientConnectionError, ClientError, HTTPClient
 from livegql.core import json
 from livegql.core.errors import ConfigurationError
+from livegql.deadlines import DEFAULT_FIRST_REQUEST_TIMEOUT, set_first_request_timeout
 from livegql.serving import CommandError, UsageError, address, listen, run, serve
 from livegql.tls import TLSFiles, tls_files
 
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_address(demo)
     demo.add_argument("--db", metavar="PATH", help="SQLite file (default: $LIVEGQL_DEMO_DB or a per-user file)")
     _add_tls(demo)
+    _add_first_request_timeout(demo)
     demo.set_defaults(run=_demo)
     query = commands.add_parser("query", help="run a query or mutation and print the JSON result")
     query.add_argument("url", metavar="URL", help="http(s):// for GraphQL over HTTP, ws(s):// for WebSocket")
@@ -90,12 +92,29 @@ def _add_serve(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
         help=f"broker of the app's default PubSub: memory:// or redis://host:port/db (sets ${BROKER_URL_ENV})",
     )
     _add_tls(parser)
+    _add_first_request_timeout(parser)
     parser.set_defaults(run=_serve)
 
 
 def _add_address(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default: %(default)s)")
+
+
+def _add_first_request_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--first-request-timeout",
+        type=float,
+        default=DEFAULT_FIRST_REQUEST_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection whose first request head is not complete by then (default: %(default)s)",
+    )
+
+
+def _deadline(args: argparse.Namespace) -> None:
+    if args.first_request_timeout <= 0:
+        raise UsageError("--first-request-timeout must be positive")
+    set_first_request_timeout(args.first_request_timeout)
 
 
 def _add_tls(parser: argparse.ArgumentParser) -> None:
@@ -128,6 +147,7 @@ def _add_variables(parser: argparse.ArgumentParser) -> None:
 
 def _serve(args: argparse.Namespace) -> ExitCode:
     tls = _tls(args)
+    _deadline(args)
     serve(args.target, args.host, args.port, workers=args.workers, reload=args.reload, broker=args.broker, tls=tls)
     return ExitCode.OK
 
@@ -141,6 +161,7 @@ def _demo(args: argparse.Namespace) -> ExitCode:
     except (OSError, sqlite3.Error) as error:
         raise CommandError(f"cannot open the demo database {path}: {error}") from None
     tls = _tls(args)
+    _deadline(args)
     listener = listen(args.host, args.port)
     where = address(listener)
     # With TLS, the commands trust the certificate through SSL_CERT_FILE (httpx and OpenSSL both read it).

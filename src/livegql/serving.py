@@ -19,6 +19,7 @@ from uvicorn.supervisors import Multiprocess
 from livegql.broker import MemoryBackend, PubSub
 from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.core.errors import ConfigurationError
+from livegql.deadlines import FirstRequestDeadline
 from livegql.tls import TLSFiles
 from livegql.transport import LiveGQL
 
@@ -75,6 +76,7 @@ def serve(
                 f"{__name__}:reload_factory",
                 factory=True,
                 reload=True,
+                http=FirstRequestDeadline,
                 host=host,
                 port=port,
                 ssl_certfile=certfile,
@@ -179,7 +181,11 @@ def run(app: Any, listener: socket.socket, tls: TLSFiles | None = None) -> None:
     # uvicorn shuts down gracefully on Ctrl-C, then raises it again: for a server, that is a normal end.
     certfile, keyfile = ssl_files(tls)
     config = uvicorn.Config(
-        app, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, ssl_certfile=certfile, ssl_keyfile=keyfile
+        app,
+        http=FirstRequestDeadline,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
     )
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[listener])
@@ -192,6 +198,7 @@ def _run_workers(workers: int, listener: socket.socket, tls: TLSFiles | None) ->
         f"{__name__}:worker_factory",
         factory=True,
         workers=workers,
+        http=FirstRequestDeadline,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
