@@ -79,6 +79,10 @@ app = LiveGQL(
     SDL + LIVE_SDL,
     pubsub=PubSub(),
     keepalive_interval=None,
+    # The load generator is one client address opening thousands of sockets: lift the per-address and total
+    # connection limits, as the other servers have none.
+    max_connections_per_client=1_000_000,
+    max_connections=1_000_000,
     resolvers={
         "Query": {"hello": hello, "items": items, "board": board, "liveExecutions": live_executions},
         "Mutation": {"publish": publish, "bump": bump},

@@ -47,6 +47,8 @@ app = LiveGQL(
     SDL,
     pubsub=PubSub(RedisBackend(BROKER_URL, key_prefix=PREFIX)),
     keepalive_interval=None,  # as in livegql_app.py
+    max_connections_per_client=1_000_000,  # as in livegql_app.py
+    max_connections=1_000_000,
     resolvers={
         "Query": {"hello": hello, "items": items},
         "Mutation": {"publish": publish},

@@ -43,10 +43,16 @@ def post(
     return client.post(server.http_url, content=content, headers=sent)
 
 
+PREFLIGHT = {"graphql-require-preflight": "1"}
+"""A header a cross-site page cannot send without a CORS preflight: GETs need one (CSRF prevention)."""
+
+
 def get(
     client: httpx.Client, server: LiveServer, params: dict[str, str], *, accept: str | None = None
 ) -> httpx.Response:
-    headers = {"accept": accept} if accept is not None else {}
+    headers = dict(PREFLIGHT)
+    if accept is not None:
+        headers["accept"] = accept
     return client.get(server.http_url, params=params, headers=headers)
 
 

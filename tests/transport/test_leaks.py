@@ -4,11 +4,23 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
+import pytest
+
+from livegql import LiveGQL, PubSub
+from tests.support.schema import SDL, make_resolvers
 from tests.support.server import LiveServer
 from tests.support.waiting import until
 from tests.support.wsclient import RawPeer, connect
 
 BATCH = 100
+
+
+@pytest.fixture
+def app(pubsub: PubSub) -> LiveGQL:
+    """The shared app, but churning subscriptions as fast as one socket can: no subscribe rate limit."""
+    return LiveGQL(
+        SDL, resolvers=make_resolvers(), pubsub=pubsub, keepalive_interval=None, max_subscribes_per_second=1e9
+    )
 
 
 def subscriber_count_is(server: LiveServer, expected: int) -> Callable[[], Awaitable[bool]]:

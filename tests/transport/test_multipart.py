@@ -194,7 +194,8 @@ async def test_a_mutation_over_get_is_405_and_not_run(guarded: LiveServer, door:
     before = len(door.ran)
     query = 'mutation { publish(topic: "multipart-get", text: "over get") }'
     for accept in (MULTIPART, APOLLO_ACCEPT):
-        response = await http.get(guarded.http_url, params={"query": query}, headers={"accept": accept})
+        headers = {"accept": accept, "graphql-require-preflight": "1"}  # a GET needs it (CSRF prevention)
+        response = await http.get(guarded.http_url, params={"query": query}, headers=headers)
         assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED, (accept, response.text)
         assert response.headers["allow"] == "POST"
     assert door.ran[before:] == []

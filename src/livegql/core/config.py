@@ -66,12 +66,12 @@ class Settings:
     cors_allow_credentials: bool = False
     """Let those origins send cookies and read the answer (`Access-Control-Allow-Credentials`)."""
     # --- document limits --------------------------------------------------------------------------------------
-    max_depth: int = 15
+    max_depth: int = 20
     """Deepest selection nesting an operation may have."""
     max_aliases: int = 30
     """Most aliased fields in one document."""
     max_tokens: int = 5000
-    """Most lexical tokens in one document (the standard introspection query has about 1,100)."""
+    """Most lexical tokens (and comments) in one document; graphql-core's introspection query has under 200."""
     max_root_fields: int = 50
     """Most fields at an operation's top level."""
     max_operations_per_document: int = 10
@@ -86,8 +86,9 @@ class Settings:
     max_operations_per_connection: int = 100
     """Operations one connection (or SSE stream) may run at once; the next gets an error, the others go on."""
     max_subscribes_per_second: float = 50.0
-    """Operations one connection may start per second (a burst of as many is allowed); more get an error."""
-    max_connections_per_client: int = 200
+    """Subscriptions and live queries one connection may start per second (a burst of as many is allowed); more
+    get an error. Queries and mutations are bounded by `max_operations_per_connection` alone."""
+    max_connections_per_client: int = 1000
     """Open WebSocket connections and event streams from one client address."""
     max_connections: int = 20_000
     """Open WebSocket connections and event streams in this process."""

@@ -12,12 +12,14 @@ from livegql.engine.compiled import GIVE_UP, Plan, compile_subscription
 from livegql.engine.documents import DocumentCache
 from livegql.engine.graphql_compat import bind_operation, execute_incrementally, open_source_stream, run_operation
 from livegql.engine.incremental import IncrementalResults
+from livegql.engine.limit_rules import DocumentLimits
 from livegql.engine.prepared import BoundOperation, OperationKind, PreparedOperation, RequestError
 from livegql.engine.results import ResultEncoder
 from livegql.engine.schema import event_as_value
 
 __all__ = [
     "BoundOperation",
+    "DocumentLimits",
     "Executor",
     "IncrementalResults",
     "OperationKind",
@@ -35,9 +37,14 @@ _KINDS = {
 class Executor:
     """Prepares (cached parse + validate + operation selection), executes and subscribes."""
 
-    def __init__(self, schema: GraphQLSchema, *, document_cache_size: int = 1000) -> None:
+    def __init__(
+        self, schema: GraphQLSchema, *, document_cache_size: int = 1000, limits: DocumentLimits | None = None
+    ) -> None:
+        """`limits` default to those of `Settings()` (not production mode)."""
         self.schema = schema
-        self.documents = DocumentCache(schema, document_cache_size)
+        self.documents = DocumentCache(schema, document_cache_size, limits)
+        self.hide_suggestions = not self.documents.limits.suggestions
+        """Leave "Did you mean …?" out of variable coercion errors too (validation's are left out by the cache)."""
 
     def prepare(self, query: str, operation_name: str | None = None) -> PreparedOperation:
         """Raise RequestError when the text does not parse or validate or names no single operation."""

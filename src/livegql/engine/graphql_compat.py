@@ -67,6 +67,7 @@ def _bind_32(
             raw_variable_values=variables,
             operation_name=prepared.operation_name,
             middleware=middleware,
+            hide_suggestions=executor.hide_suggestions,
         )
         if isinstance(built, list):
             raise RequestError(built)
@@ -144,6 +145,7 @@ def _bind_33(
         raw_variable_values=variables,
         operation_name=prepared.operation_name,
         middleware=middleware,
+        hide_suggestions=executor.hide_suggestions,
     )
     if isinstance(built, list):
         raise RequestError(built)

@@ -14,13 +14,15 @@ from starlette.websockets import WebSocket
 from livegql.broker import PubSub
 from livegql.core.config import Settings
 from livegql.core.errors import ConfigurationError
-from livegql.engine import Executor, ResultEncoder, build_schema_with_resolvers
+from livegql.engine import DocumentLimits, Executor, ResultEncoder, build_schema_with_resolvers
 from livegql.engine.fanout import SubscriptionHub
 from livegql.engine.live import LiveQueryHub
 from livegql.engine.schema import ResolverMap, with_live_directive
 from livegql.transport.context import ContextFactory, OnConnect
+from livegql.transport.cors import with_cors
 from livegql.transport.health import health_route
 from livegql.transport.http import HTTPEndpoint
+from livegql.transport.limits import ConnectionLimits
 from livegql.transport.runtime import Runtime, Share
 from livegql.transport.websocket import serve_websocket
 
@@ -64,7 +66,11 @@ class LiveGQL:
             raise ConfigurationError('share must be "identity", "public" or a callable(context) -> hashable key')
         self._owns_pubsub = pubsub is None
         self.pubsub = pubsub if pubsub is not None else PubSub.from_environment()
-        executor = Executor(self.schema, document_cache_size=self.settings.document_cache_size)
+        executor = Executor(
+            self.schema,
+            document_cache_size=self.settings.document_cache_size,
+            limits=DocumentLimits.from_settings(self.settings),
+        )
         encoder = ResultEncoder(debug=self.settings.debug)
         self.subscriptions = SubscriptionHub(executor, encoder)
         self.live = LiveQueryHub(
@@ -84,9 +90,11 @@ class LiveGQL:
             share=share,
             subscriptions=self.subscriptions,
             live=self.live,
+            connections=ConnectionLimits(self.settings.max_connections_per_client, self.settings.max_connections),
         )
         self._http = HTTPEndpoint(self.runtime)
-        routes = [Route(self.settings.path, self._http, methods=None)]
+        self._http_app = with_cors(self._http, self.settings)  # the endpoint itself unless CORS is configured
+        routes = [Route(self.settings.path, self._http_app, methods=None)]
         if health_path is not None:
             if health_path == self.settings.path:
                 raise ConfigurationError(f"health_path {health_path!r} is the GraphQL path")
@@ -125,7 +133,7 @@ class LiveGQL:
         # The router serves the rest: the ASGI lifespan and 404s.
         kind = scope["type"]
         if kind == "http" and _route_path(scope) == self.settings.path:
-            await self._http(scope, receive, send)
+            await self._http_app(scope, receive, send)
         elif kind == "websocket" and _route_path(scope) == self.settings.path:
             await serve_websocket(WebSocket(scope, receive, send), self.runtime, send)
         else:

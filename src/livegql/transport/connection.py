@@ -2,6 +2,7 @@
 queries as memberships of the app's shared hubs, and cancellation of all of them."""
 
 import asyncio
+import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +10,7 @@ from graphql import ExecutionResult, GraphQLError
 
 from livegql.core.limits import exceeds_bytes, query_too_large_message
 from livegql.engine import OperationKind, RequestError
-from livegql.engine.executor import BoundOperation, IncrementalResults
+from livegql.engine.executor import BoundOperation, IncrementalResults, PreparedOperation
 from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
 from livegql.protocol import (
     CompleteReceived,
@@ -22,6 +23,7 @@ from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.auth import authorise
 from livegql.transport.context import ContextValue, OnConnectResult, static_context
+from livegql.transport.limits import RATE_LIMITED, TOO_MANY_OPERATIONS, TokenBucket
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
 if TYPE_CHECKING:
@@ -55,6 +57,8 @@ class OperationRunner:
         self._context: ContextValue = {}
         self._sharing: Hashable = None
         self._patches = False
+        rate = self._runtime.settings.max_subscribes_per_second
+        self._subscribes = TokenBucket(rate, burst=max(rate, 1.0))
 
     def handle(self, events: Sequence[Event]) -> None:
         assert self.group is not None
@@ -140,6 +144,8 @@ class OperationRunner:
         return identity_sharing_key(identity, credentials)
 
     def _subscribe(self, id: str, payload: SubscribePayload) -> None:
+        if not self._has_room(id):
+            return
         executor = self._runtime.executor
         limit = self._runtime.settings.max_query_bytes
         if exceeds_bytes(payload.query, limit):
@@ -154,16 +160,11 @@ class OperationRunner:
             return
         context, variables = dict(self._context), payload.variables
         if prepared.kind is OperationKind.SUBSCRIPTION:
-            extensions = payload.extensions or {}
-            resume_after = extensions.get(RESUME_EXTENSION)
-            if resume_after is not None and not isinstance(resume_after, str):
-                self._refuse(id, f'"{RESUME_EXTENSION}" must be a position string from an earlier event')
-                return
-            key = operation_key(prepared, variables, self._sharing, resume_after)
-            sink = SubscriptionSink(self._connection, id)
-            acknowledge = extensions.get(ACKNOWLEDGE_EXTENSION) is True
-            self._operations[id] = self._runtime.subscriptions.join(key, bound, context, sink, acknowledge=acknowledge)
+            if self._rate_allows(id):
+                self._join_subscription(id, payload, prepared, bound, context)
         elif is_live(prepared.operation, variables):
+            if not self._rate_allows(id):
+                return
             key = operation_key(prepared, variables, self._sharing)
             patches = self._patches or (payload.extensions or {}).get(PATCHES_PARAM) in PATCH_FORMATS
             live_sink = LiveQuerySink(self._connection, id, patches=patches)
@@ -177,9 +178,40 @@ class OperationRunner:
             task = self.group.create_task(self._execute(id, bound, context))
             self._operations[id] = task.cancel
 
-    def _refuse(self, id: str, message: str) -> None:
-        """An operation the request itself makes impossible: its Error, nothing else."""
-        errors = [GraphQLError(message, extensions={"code": "BAD_REQUEST"})]
+    def _join_subscription(
+        self, id: str, payload: SubscribePayload, prepared: PreparedOperation, bound: BoundOperation, context: Any
+    ) -> None:
+        extensions = payload.extensions or {}
+        resume_after = extensions.get(RESUME_EXTENSION)
+        if resume_after is not None and not isinstance(resume_after, str):
+            self._refuse(id, f'"{RESUME_EXTENSION}" must be a position string from an earlier event')
+            return
+        key = operation_key(prepared, payload.variables, self._sharing, resume_after)
+        sink = SubscriptionSink(self._connection, id)
+        acknowledge = extensions.get(ACKNOWLEDGE_EXTENSION) is True
+        self._operations[id] = self._runtime.subscriptions.join(key, bound, context, sink, acknowledge=acknowledge)
+
+    def _has_room(self, id: str) -> bool:
+        """Whether operation `id` fits under `max_operations_per_connection`; if not, it gets its Error."""
+        limit = self._runtime.settings.max_operations_per_connection
+        if len(self._operations) < limit:
+            return True
+        self._refuse(id, f"At most {limit} operations at once per connection", TOO_MANY_OPERATIONS)
+        return False
+
+    def _rate_allows(self, id: str) -> bool:
+        """Whether subscription or live query `id` may start now (`max_subscribes_per_second`); if not, it gets
+        its Error. Queries and mutations spend no token: they end by themselves, their number at once is
+        bounded above, and over HTTP they would not be rate-limited either."""
+        if self._subscribes.take(time.monotonic()):
+            return True
+        rate = self._runtime.settings.max_subscribes_per_second
+        self._refuse(id, f"At most {rate:g} subscriptions a second per connection", RATE_LIMITED)
+        return False
+
+    def _refuse(self, id: str, message: str, code: str = "BAD_REQUEST") -> None:
+        """An operation the request itself (or a limit) makes impossible: its Error, nothing else."""
+        errors = [GraphQLError(message, extensions={"code": code})]
         self._machine.send_error(id, self._runtime.encoder.encode_errors(errors))
         self._connection.flush()
 

@@ -44,7 +44,9 @@ from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
 from livegql.transport.auth import admitted_at_once, admitted_context
 from livegql.transport.context import ContextValue
+from livegql.transport.csrf import check_csrf
 from livegql.transport.http_request import read_params
+from livegql.transport.origin import check_origin
 from livegql.transport.runtime import Runtime
 from livegql.transport.sse_single import SingleConnectionStreams
 from livegql.transport.stream import HTTPStreamSession
@@ -86,6 +88,10 @@ class HTTPEndpoint:
             check_method(request.method)
             if not accepts.anything:
                 raise not_acceptable()
+            settings = self.runtime.settings
+            # An EventSource (GET, Accept: text/event-stream) cannot send headers: the Origin allowlist guards it.
+            if settings.csrf_prevention and not (request.method == "GET" and accepts.event_stream_first):
+                check_csrf(request.scope["headers"])
             params = await read_params(request, self.runtime.settings.max_body_bytes)
             context = admitted_at_once(self.runtime, request)
             if context is None:
@@ -140,7 +146,9 @@ class HTTPEndpoint:
 
     def _event_stream(self, request: Request, params: GraphQLParams, context: ContextValue) -> "StreamPlan":
         """graphql-sse, distinct connections mode: every operation kind streams, and errors found before
-        execution go through the accepted stream (its spec), except a mutation over GET, which is 405."""
+        execution go through the accepted stream (its spec), except a mutation over GET, which is 405. A page
+        from a foreign origin is refused first (403)."""
+        check_origin(request.scope, self.runtime.settings)
         if request.method == "GET":
             try:
                 prepared = self.runtime.executor.prepare(params.query, params.operation_name)

@@ -10,6 +10,7 @@ from livegql.engine import Executor, ResultEncoder
 from livegql.engine.fanout import SubscriptionHub
 from livegql.engine.live import LiveQueryHub
 from livegql.transport.context import ContextFactory, ContextValue, OnConnect
+from livegql.transport.limits import ConnectionLimits
 
 Share: TypeAlias = Literal["identity", "public"] | Callable[[ContextValue], Hashable]
 """Which connections may share one execution of an identical operation (see `LiveGQL(share=...)`)."""
@@ -26,3 +27,4 @@ class Runtime:
     share: Share
     subscriptions: SubscriptionHub
     live: LiveQueryHub
+    connections: ConnectionLimits

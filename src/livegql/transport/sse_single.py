@@ -27,6 +27,7 @@ from livegql.transport.answer import Answer, empty_answer, error_answer, text_an
 from livegql.transport.auth import admitted_context
 from livegql.transport.context import ContextValue
 from livegql.transport.http_request import read_params
+from livegql.transport.origin import check_origin
 from livegql.transport.runtime import Runtime
 from livegql.transport.stream import HTTPStreamSession
 
@@ -78,6 +79,9 @@ class SingleConnectionStreams:
             await answer.send(send)
 
     async def _dispatch(self, request: Request, send: Send, receive: Receive) -> Answer | None:
+        if request.method in ("PUT", "GET"):
+            # The reservation and the stream are what a foreign page must not reach; a token cannot be guessed.
+            check_origin(request.scope, self.runtime.settings)
         if request.method == "PUT":
             return await self._reserve(request)
         token = _token(request)

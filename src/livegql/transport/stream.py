@@ -19,6 +19,7 @@ from livegql.protocol.http import error_body
 from livegql.protocol.machine import ServerMachine
 from livegql.protocol.transport_ws import State
 from livegql.transport.context import ContextValue
+from livegql.transport.limits import RETRY_AFTER_SECONDS, TOO_MANY_CONNECTIONS, client_address
 from livegql.transport.runtime import Runtime
 from livegql.transport.session import Session
 
@@ -68,7 +69,20 @@ class HTTPStreamSession(Session):
         return not self._ended
 
     async def run(self, context: ContextValue) -> None:
-        """Start the admitted client's operations and stream until the last frame or the client leaves."""
+        """Start the admitted client's operations and stream until the last frame or the client leaves; or,
+        with too many connections open (from this client or in all), answer 503 at once."""
+        limits, client = self.runtime.connections, client_address(self.request.scope)
+        if not limits.acquire(client):
+            self._started = self._ended = True
+            retry = ((b"retry-after", str(RETRY_AFTER_SECONDS).encode()),)
+            await self._respond_error(HTTPStatus.SERVICE_UNAVAILABLE, TOO_MANY_CONNECTIONS, retry)
+            return
+        try:
+            await self._stream(context)
+        finally:
+            limits.release(client)
+
+    async def _stream(self, context: ContextValue) -> None:
         self._waiter = asyncio.current_task()
         self._schedule_heartbeat()
         try:
@@ -154,8 +168,13 @@ class HTTPStreamSession(Session):
             return
         self._started = True
         status = _STATUS_BEFORE_START.get(close.code, HTTPStatus.INTERNAL_SERVER_ERROR)
-        body = error_body(close.reason or status.phrase)
-        headers = [(b"content-type", _JSON), (b"content-length", str(len(body)).encode())]
+        await self._respond_error(status, close.reason or status.phrase)
+
+    async def _respond_error(
+        self, status: HTTPStatus, message: str, extra: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> None:
+        body = error_body(message)
+        headers = [(b"content-type", _JSON), (b"content-length", str(len(body)).encode()), *extra]
         await self._send({"type": "http.response.start", "status": status, "headers": headers})
         await self._send({"type": "http.response.body", "body": body})
 

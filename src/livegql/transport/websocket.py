@@ -19,6 +19,8 @@ from livegql.protocol.codes import GRAPHQL_WS_LEGACY_PROTOCOL
 from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.plain_ws import PlainServerProtocol
 from livegql.protocol.transport_ws import State
+from livegql.transport.limits import TOO_MANY_CONNECTIONS, client_address
+from livegql.transport.origin import origin_allowed
 from livegql.transport.runtime import Runtime
 from livegql.transport.session import Session
 
@@ -36,6 +38,10 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) ->
 
     `send` is the raw ASGI callable: frames skip Starlette's per-message state checks on the hot path.
     """
+    if not origin_allowed(websocket.scope, runtime.settings):
+        # A close before the accept: the ASGI server refuses the upgrade with 403, and nothing runs.
+        await websocket.close(CloseCode.FORBIDDEN)
+        return
     offered = websocket.scope.get("subprotocols") or []
     negotiated = negotiate(offered, runtime.settings)
     if negotiated is None:
@@ -44,8 +50,18 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) ->
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
     subprotocol, machine = negotiated
-    await websocket.accept(subprotocol=subprotocol)
-    await WebSocketConnection(websocket, runtime, send, machine).run()
+    limits, client = runtime.connections, client_address(websocket.scope)
+    if not limits.acquire(client):
+        # Accept, then 1013 Try Again Later: browsers see the code (a refused upgrade shows none) and graphql-ws
+        # clients retry on it, with their backoff.
+        await websocket.accept(subprotocol=subprotocol)
+        await websocket.close(CloseCode.TRY_AGAIN_LATER, TOO_MANY_CONNECTIONS)
+        return
+    try:
+        await websocket.accept(subprotocol=subprotocol)
+        await WebSocketConnection(websocket, runtime, send, machine).run()
+    finally:
+        limits.release(client)
 
 
 def negotiate(offered: list[str], settings: Settings) -> tuple[str | None, Machine] | None:

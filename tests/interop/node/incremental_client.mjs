@@ -69,7 +69,9 @@ async function runApollo(incrementalHandler, text) {
 
 // urql: each result of the query's source until the one with hasNext false (or an error).
 async function runUrql(text) {
-  const client = new Client({ url, exchanges: [fetchExchange], fetch: recordingFetch() });
+  // urql sends queries as GET without a Content-Type: livegql's CSRF prevention wants this header on them.
+  const fetchOptions = { headers: { 'graphql-require-preflight': '1' } };
+  const client = new Client({ url, exchanges: [fetchExchange], fetch: recordingFetch(), fetchOptions });
   const query = urqlGql(text);
   const results = await new Promise((resolve) => {
     const seen = [];

@@ -1,0 +1,1 @@
+"""Tests of the defences against other sites, hostile documents and greedy clients."""
