@@ -160,8 +160,9 @@ class OperationRunner:
             return
         context, variables = dict(self._context), payload.variables
         if prepared.kind is OperationKind.SUBSCRIPTION:
-            if self._rate_allows(id):
-                self._join_subscription(id, payload, prepared, bound, context)
+            if not self._rate_allows(id):
+                return
+            self._join_subscription(id, payload, prepared, bound, context)
         elif is_live(prepared.operation, variables):
             if not self._rate_allows(id):
                 return

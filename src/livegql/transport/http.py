@@ -43,6 +43,7 @@ from livegql.protocol.multipart import (
 from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
 from livegql.transport.auth import admitted_at_once, admitted_context
+from livegql.transport.connection import RESUME_EXTENSION
 from livegql.transport.context import ContextValue
 from livegql.transport.csrf import check_csrf
 from livegql.transport.http_request import read_params
@@ -58,7 +59,6 @@ SUBSCRIPTION_OVER_HTTP = (
     'multipart/mixed;subscriptionSpec="1.0"'
 )
 LAST_EVENT_ID = "last-event-id"
-RESUME_EXTENSION = "resumeAfter"
 
 
 class HTTPEndpoint:
