@@ -94,7 +94,10 @@ async def test_operations_that_ended_free_their_slots(make_server: Any) -> None:
         # All 100 slots are free again: 100 more run at once, the 101st is refused.
         for n in range(101):
             await peer.subscribe(f"b{n}", TOPIC)
-        refused = await peer.receive_type("error")
+        # A stopped live query may still deliver the result it had sent before its stop arrived: skip those.
+        refused = await peer.receive()
+        while refused["type"] != "error" and refused.get("id", "").startswith("a"):
+            refused = await peer.receive()
         assert (refused["id"], refused["payload"][0]["extensions"]["code"]) == ("b100", "TOO_MANY_OPERATIONS")
 
 
