@@ -23,6 +23,7 @@ from livegql.transport.cors import with_cors
 from livegql.transport.health import health_route
 from livegql.transport.http import HTTPEndpoint
 from livegql.transport.limits import ConnectionLimits
+from livegql.transport.registry import SessionRegistry
 from livegql.transport.runtime import Runtime, Share
 from livegql.transport.websocket import serve_websocket
 
@@ -91,6 +92,7 @@ class LiveGQL:
             subscriptions=self.subscriptions,
             live=self.live,
             connections=ConnectionLimits(self.settings.max_connections_per_client, self.settings.max_connections),
+            sessions=SessionRegistry(),
         )
         self._http = HTTPEndpoint(self.runtime)
         self._http_app = with_cors(self._http, self.settings)  # the endpoint itself unless CORS is configured

@@ -11,6 +11,7 @@ from livegql.engine.fanout import SubscriptionHub
 from livegql.engine.live import LiveQueryHub
 from livegql.transport.context import ContextFactory, ContextValue, OnConnect
 from livegql.transport.limits import ConnectionLimits
+from livegql.transport.registry import SessionRegistry
 
 Share: TypeAlias = Literal["identity", "public"] | Callable[[ContextValue], Hashable]
 """Which connections may share one execution of an identical operation (see `LiveGQL(share=...)`)."""
@@ -28,3 +29,4 @@ class Runtime:
     subscriptions: SubscriptionHub
     live: LiveQueryHub
     connections: ConnectionLimits
+    sessions: SessionRegistry

@@ -60,6 +60,7 @@ class Session:
             self.outbox.extend(frames)
 
     def _shut_down(self) -> None:
+        self.runtime.sessions.discard(self)
         if self._abort_timer is not None:
             self._abort_timer.cancel()
         self.machine.connection_lost()
@@ -72,8 +73,19 @@ class Session:
         if self.machine.state is State.CLOSED:
             return
         logger.info("Closing a slow consumer (%d frames waiting)", len(self.outbox))
+        self._close_now(CloseCode.TRY_AGAIN_LATER, SLOW_CONSUMER)
+
+    def close_forbidden(self, reason: str) -> None:
+        """The client's credentials expired or were revoked: stop its operations, drop what it has not been
+        sent yet (it may no longer see it), and close 4403 (an SSE or multipart stream ends)."""
+        if self.machine.state is State.CLOSED:
+            return
+        logger.info("Closing a connection whose credentials ended: %s", reason)
+        self._close_now(CloseCode.FORBIDDEN, reason)
+
+    def _close_now(self, code: CloseCode, reason: str) -> None:
         self.outbox.discard_pending()
-        self.machine.close(CloseCode.TRY_AGAIN_LATER, SLOW_CONSUMER)
+        self.machine.close(code, reason)
         self.runner.cancel_all()
         self.flush()
         # A peer that reads nothing may never let the Close out: drop the socket if it cannot be written in time.

@@ -84,6 +84,7 @@ class HTTPStreamSession(Session):
 
     async def _stream(self, context: ContextValue) -> None:
         self._waiter = asyncio.current_task()
+        self.runtime.sessions.add(self)  # until _shut_down
         self._schedule_heartbeat()
         try:
             async with asyncio.TaskGroup() as group:

@@ -91,6 +91,7 @@ class WebSocketConnection(Session):
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self._reader = asyncio.current_task()
+        self.runtime.sessions.add(self)  # until _shut_down
         # Timer handles, not sleeping tasks: nothing per connection waits for them.
         self._init_timer = loop.call_later(self.settings.connection_init_wait_timeout, self._init_timeout_expired)
         if self.settings.keepalive_interval is not None:
