@@ -1,7 +1,7 @@
 """`LiveGQL`, the ASGI application: one schema served over HTTP and WebSocket at one path."""
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -112,6 +112,15 @@ class LiveGQL:
         """Re-execute every live query that read one of `keys` (`"Message:42"`, `"Query.messages"`), in
         every process sharing this app's broker. Same as `pubsub.invalidate(...)` from a resolver."""
         await self.pubsub.invalidate(*keys)
+
+    def revoke(self, *principals: Hashable, reason: str = "Revoked") -> int:
+        """Close at once, with 4403 and `reason`, every open connection and event stream of this process that
+        `on_connect` admitted as one of `principals` (see `Admission`): their operations stop, and frames not
+        yet written are dropped. Returns how many were closed."""
+        sessions = self.runtime.sessions.of(principals)
+        for session in sessions:
+            session.close_forbidden(reason)
+        return len(sessions)
 
     async def close(self) -> None:
         """Stop every shared subscription stream and live query, then close the broker if the app created
