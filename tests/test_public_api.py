@@ -6,6 +6,7 @@ import livegql
 def test_public_names() -> None:
     assert sorted(livegql.__all__) == sorted(
         [
+            "Admission",
             "ClientError",
             "ConfigurationError",
             "ConnectionRejectedError",

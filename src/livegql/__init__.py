@@ -10,11 +10,12 @@ from livegql.core.errors import (
     SlowConsumerError,
 )
 from livegql.engine.keys import add_resource_keys
-from livegql.transport import LiveGQL
+from livegql.transport import Admission, LiveGQL
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admission",
     "ClientError",
     "ConfigurationError",
     "ConnectionRejectedError",

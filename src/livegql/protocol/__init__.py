@@ -15,7 +15,15 @@ from livegql.protocol.client_ws import (
     ServerCompleteReceived,
 )
 from livegql.protocol.codes import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_LEGACY_PROTOCOL, CloseCode, MessageType
-from livegql.protocol.common import MAX_CLOSE_REASON_BYTES, Close, Output, PingReceived, PongReceived
+from livegql.protocol.common import (
+    MAX_CLOSE_REASON_BYTES,
+    REFRESH_KEY,
+    Close,
+    Output,
+    PingReceived,
+    PongReceived,
+    RefreshReceived,
+)
 from livegql.protocol.legacy_messages import InvalidStart, LegacyMessageType, parse_legacy_message
 from livegql.protocol.legacy_ws import LEGACY_TRANSITIONS, LegacyEvent, LegacyServerProtocol
 from livegql.protocol.messages import (
@@ -52,6 +60,7 @@ __all__ = [
     "GRAPHQL_WS_LEGACY_PROTOCOL",
     "LEGACY_TRANSITIONS",
     "MAX_CLOSE_REASON_BYTES",
+    "REFRESH_KEY",
     "TRANSITIONS",
     "ClientEvent",
     "ClientProtocol",
@@ -81,6 +90,7 @@ __all__ = [
     "PingReceived",
     "Pong",
     "PongReceived",
+    "RefreshReceived",
     "ServerCompleteReceived",
     "ServerProtocol",
     "State",

@@ -86,3 +86,15 @@ class PongReceived:
     """The peer sent Pong (PROTOCOL.md, "Pong"): an answer to our Ping, or a unidirectional heartbeat."""
 
     payload: dict[str, Any] | None
+
+
+REFRESH_KEY: Final = "refresh"
+"""The Ping payload entry (graphql-transport-ws) that carries new connection params for an open connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshReceived:
+    """An acknowledged client sent new credentials (a Ping whose payload has a `refresh` object); the Pong
+    is already queued. The app re-admits the connection with `params` or closes it 4403."""
+
+    params: dict[str, Any]

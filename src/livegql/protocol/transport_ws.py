@@ -7,7 +7,16 @@ from typing import Any, Final
 from livegql.core.errors import ProtocolMisuseError
 from livegql.core.json import dumps
 from livegql.protocol.codes import CloseCode, MessageType
-from livegql.protocol.common import Close, Output, PingReceived, PongReceived, ServerMachineBase, State
+from livegql.protocol.common import (
+    REFRESH_KEY,
+    Close,
+    Output,
+    PingReceived,
+    PongReceived,
+    RefreshReceived,
+    ServerMachineBase,
+    State,
+)
 from livegql.protocol.messages import (
     Complete,
     ConnectionAck,
@@ -35,6 +44,7 @@ __all__ = [
     "Output",
     "PingReceived",
     "PongReceived",
+    "RefreshReceived",
     "ServerProtocol",
     "State",
     "SubscribeReceived",
@@ -44,6 +54,7 @@ __all__ = [
 _OPEN: Final = (State.AWAITING_INIT, State.INITIALISING, State.ACKNOWLEDGED)
 _TOO_MANY_INITS: Final = Close(CloseCode.TOO_MANY_INITIALISATION_REQUESTS, "Too many initialisation requests")
 _UNAUTHORIZED: Final = Close(CloseCode.UNAUTHORIZED, "Unauthorized")
+_BAD_REFRESH: Final = Close(CloseCode.BAD_REQUEST, f'Ping payload "{REFRESH_KEY}" must be an object')
 
 # Where each client message leads from each open state: the next state, or the Close it earns.
 # A pair absent here is a server-only type (connection_ack, next, error): "Invalid message", 4400.
@@ -86,7 +97,7 @@ class CompleteReceived:
     id: str
 
 
-Event = ConnectionInitReceived | SubscribeReceived | CompleteReceived | PingReceived | PongReceived
+Event = ConnectionInitReceived | SubscribeReceived | CompleteReceived | PingReceived | PongReceived | RefreshReceived
 
 
 class ServerProtocol(ServerMachineBase[Event]):
@@ -130,11 +141,22 @@ class ServerProtocol(ServerMachineBase[Event]):
         elif isinstance(message, Ping):
             # "Ping": a Pong must be sent in response as soon as possible.
             self._outputs.append(pong_frame(message.payload))
-            self._events.append(PingReceived(message.payload))
+            self._ping(message.payload)
         elif isinstance(message, Pong):
             self._events.append(PongReceived(message.payload))
         else:  # pragma: no cover - TRANSITIONS routes no server-only type here
             raise AssertionError(message)
+
+    def _ping(self, payload: dict[str, Any] | None) -> None:
+        # The spec leaves a Ping's payload to the peers: livegql reads a `refresh` entry as new credentials,
+        # which the graphql-ws client (and gql's send_ping) can send without leaving the protocol.
+        refresh = payload.get(REFRESH_KEY) if payload is not None else None
+        if refresh is None or self._state is not State.ACKNOWLEDGED:
+            self._events.append(PingReceived(payload))
+        elif isinstance(refresh, dict):
+            self._events.append(RefreshReceived(refresh))
+        else:
+            self._close(_BAD_REFRESH)
 
     def _subscribe(self, message: Subscribe) -> None:
         # "Subscribe": reserved here, before the transport awaits anything, so a duplicate always gets 4409.

@@ -5,18 +5,44 @@ streams ask once per request or stream, with empty params, so credentials come f
 """
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import HTTPConnection
 
 from livegql.core.errors import ConnectionRejectedError
-from livegql.transport.context import ContextValue, OnConnectResult, build_context, maybe_await, static_context
+from livegql.transport.context import (
+    Admission,
+    ContextValue,
+    OnConnectResult,
+    build_context,
+    maybe_await,
+    static_context,
+)
 from livegql.transport.runtime import Runtime
 
 logger = logging.getLogger("livegql.operations")
 
 FORBIDDEN = "Forbidden"
+EXPIRED = "Credentials expired"
+
+
+def grant_of(verdict: OnConnectResult, reason: str) -> tuple[Admission | None, str]:
+    """What `on_connect`'s verdict admits, as an `Admission`; or (None, why not): refused, or admitted with
+    credentials that have already expired."""
+    if verdict is False:
+        return None, reason
+    if isinstance(verdict, Admission):
+        if verdict.expires_at is not None and verdict.expires_at <= time.time():
+            return None, EXPIRED
+        return verdict, ""
+    if isinstance(verdict, Mapping):
+        return Admission(context=verdict), ""
+    return _OPEN, ""
+
+
+_OPEN = Admission()
 
 
 async def authorise(
@@ -43,17 +69,26 @@ async def authorise(
     return verdict, FORBIDDEN, context
 
 
+async def admit_request(
+    runtime: Runtime, request: HTTPConnection, params: dict[str, Any]
+) -> tuple[ContextValue, Admission] | str:
+    """The context of an admitted HTTP client with what `on_connect` returned merged in, and its admission
+    (expiry, principals); or why it was refused. A failing hook raises (a masked 500)."""
+    verdict, reason, context = await authorise(runtime, request, params, refuse_on_error=False)
+    grant, reason = grant_of(verdict, reason)
+    if grant is None:
+        return reason
+    if grant.context:
+        context.update(grant.context)
+    return context, grant
+
+
 async def admitted_context(
     runtime: Runtime, request: HTTPConnection, params: dict[str, Any]
 ) -> tuple[ContextValue | None, str]:
-    """The context of an admitted HTTP client with what `on_connect` returned merged in, or (None, reason).
-    A failing hook raises (a masked 500)."""
-    verdict, reason, context = await authorise(runtime, request, params, refuse_on_error=False)
-    if verdict is False:
-        return None, reason
-    if isinstance(verdict, Mapping):
-        context.update(verdict)
-    return context, ""
+    """`admit_request` for a client whose admission matters only at the start: (context, "") or (None, why)."""
+    admitted = await admit_request(runtime, request, params)
+    return (None, admitted) if isinstance(admitted, str) else (admitted[0], "")
 
 
 def admitted_at_once(runtime: Runtime, request: HTTPConnection) -> ContextValue | None:

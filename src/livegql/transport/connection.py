@@ -3,7 +3,7 @@ queries as memberships of the app's shared hubs, and cancellation of all of them
 
 import asyncio
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from graphql import ExecutionResult, GraphQLError
@@ -11,18 +11,21 @@ from graphql import ExecutionResult, GraphQLError
 from livegql.core.limits import exceeds_bytes, query_too_large_message
 from livegql.engine import OperationKind, RequestError
 from livegql.engine.executor import BoundOperation, IncrementalResults, PreparedOperation
-from livegql.engine.operations import PUBLIC, identity_sharing_key, is_live, operation_key
+from livegql.engine.operations import is_live, operation_key
 from livegql.protocol import (
     CompleteReceived,
     ConnectionInitReceived,
     Event,
+    RefreshReceived,
+    ServerProtocol,
     SubscribePayload,
     SubscribeReceived,
 )
 from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.transport_ws import State
-from livegql.transport.auth import authorise
-from livegql.transport.context import ContextValue, OnConnectResult, static_context
+from livegql.transport.auth import authorise, grant_of
+from livegql.transport.context import Admission, ContextValue, OnConnectResult, static_context
+from livegql.transport.credentials import PATCHES_PARAM, CredentialClock, sharing_key
 from livegql.transport.limits import RATE_LIMITED, TOO_MANY_OPERATIONS, TokenBucket
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
@@ -30,18 +33,15 @@ if TYPE_CHECKING:
     from livegql.transport.session import Session
 
 
-PATCHES_PARAM = "livePatches"
-"""connection_init payload or operation `extensions` entry asking for JSON Patch live-query updates."""
 PATCH_FORMATS = (True, "json-patch")
 ACKNOWLEDGE_EXTENSION = "acknowledge"
 """Subscribe `extensions` entry (true) asking to be told, before any event, that the subscription is live."""
 RESUME_EXTENSION = "resumeAfter"
 """Subscribe `extensions` entry: the last event position the client saw; missed events are replayed first."""
 
-# What a client sends that may identify its user even when no hook returns an identity.
-_CREDENTIAL_HEADERS = (b"authorization", b"cookie")
-# Context entries every connection has that say nothing about who is asking.
-_NOT_IDENTITY = frozenset({"pubsub", "request"})
+REFRESHED = "refreshed"
+EXPIRES_AT = "expiresAt"
+"""The server Ping's payload that confirms a refresh: `{"refreshed": true, "expiresAt": seconds or null}`."""
 
 
 class OperationRunner:
@@ -54,6 +54,9 @@ class OperationRunner:
         self.group: asyncio.TaskGroup | None = None  # set by the connection before any event arrives
         self._operations: dict[str, Callable[[], Any]] = {}
         self._init_task: asyncio.Task[None] | None = None
+        self._refresh_task: asyncio.Task[None] | None = None
+        self.credentials = CredentialClock(connection)
+        self.pending_grant: Admission | None = None  # an HTTP stream's admission, set before the session runs
         self._context: ContextValue = {}
         self._sharing: Hashable = None
         self._patches = False
@@ -79,14 +82,18 @@ class OperationRunner:
                 stop = self._operations.pop(event.id, None)
                 if stop is not None:
                     stop()
+            elif isinstance(event, RefreshReceived):
+                self._start_refresh(event.params)
 
     def forget(self, id: str) -> None:
         """Operation `id` ended by itself: nothing to stop any more."""
         self._operations.pop(id, None)
 
     def cancel_all(self) -> None:
-        if self._init_task is not None:
-            self._init_task.cancel()
+        self.credentials.cancel()
+        for task in (self._init_task, self._refresh_task):
+            if task is not None:
+                task.cancel()
         operations = list(self._operations.values())
         self._operations.clear()
         for stop in operations:
@@ -94,8 +101,9 @@ class OperationRunner:
 
     def adopt(self, context: ContextValue) -> None:
         """Start a session whose client was admitted before it existed (an HTTP request or event stream:
-        `on_connect` ran for the request, see auth.py); its held operations run now."""
-        self._conclude(True, "", context, {})
+        `on_connect` ran for the request, see auth.py, and `context` holds what it returned); its held
+        operations run now, under `pending_grant`'s expiry and principals."""
+        self._conclude(self.pending_grant or True, "", context, {})
 
     async def _initialise(self, params: dict[str, Any]) -> None:
         verdict, reason, context = await authorise(self._runtime, self._connection.request, params)
@@ -104,14 +112,11 @@ class OperationRunner:
     def _conclude(self, verdict: OnConnectResult, reason: str, context: ContextValue, params: dict[str, Any]) -> None:
         if self._machine.state is not State.INITIALISING:
             return  # closed (timeout, 4429) while the hook ran
-        if verdict is False:
+        grant, reason = grant_of(verdict, reason)
+        if grant is None:
             self._machine.reject(reason)
         else:
-            if isinstance(verdict, Mapping):
-                context.update(verdict)
-            self._context = context
-            self._sharing = self._sharing_key(context)
-            self._patches = params.get(PATCHES_PARAM) in PATCH_FORMATS
+            self._admit(context, grant, params)
             if isinstance(self._machine, LegacyServerProtocol):
                 # Legacy clients arm their keep-alive timeout on the first `ka`: send one only if more follow.
                 self._machine.accept(keepalive=self._runtime.settings.keepalive_interval is not None)
@@ -122,26 +127,36 @@ class OperationRunner:
         self._connection.flush()
         self._connection.initialised()
 
-    def _sharing_key(self, context: ContextValue) -> Hashable:
-        """Who is asking, as far as sharing results goes (see `LiveGQL(share=...)`)."""
-        share = self._runtime.share
-        if callable(share):
-            return share(context)
-        if share == "public":
-            return PUBLIC
-        identity = {key: value for key, value in context.items() if key not in _NOT_IDENTITY}
-        params = identity.get("connection_params")
-        if isinstance(params, Mapping) and PATCHES_PARAM in params:
-            # How a client wants updates delivered says nothing about who it is.
-            identity["connection_params"] = {k: v for k, v in params.items() if k != PATCHES_PARAM}
-        # From the raw ASGI headers: building Starlette's Headers for two lookups costs more than the rest.
-        raw_headers = self._connection.request.scope.get("headers") or ()
-        credentials = sorted(
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in raw_headers
-            if name in _CREDENTIAL_HEADERS
-        )
-        return identity_sharing_key(identity, credentials)
+    def _admit(self, context: ContextValue, grant: Admission, params: dict[str, Any]) -> None:
+        """From now on, operations run with `context` (plus what the hook returned), as the grant says."""
+        if grant.context:
+            context.update(grant.context)
+        self._context = context
+        self._sharing = sharing_key(self._connection, context)
+        self._patches = params.get(PATCHES_PARAM) in PATCH_FORMATS
+        self.credentials.apply(grant)
+
+    def _start_refresh(self, params: dict[str, Any]) -> None:
+        assert self.group is not None
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()  # the newest credentials are the ones that count
+        self._refresh_task = self.group.create_task(self._refresh(params))
+
+    async def _refresh(self, params: dict[str, Any]) -> None:
+        """New credentials on an open connection: re-admitted, operations started from now on run with the new
+        context and the expiry moves (confirmed by a Ping with `refreshed`); refused, the connection closes 4403.
+        Running operations keep the context they started with."""
+        verdict, reason, context = await authorise(self._runtime, self._connection.request, params)
+        if self._machine.state is State.CLOSED:
+            return
+        grant, reason = grant_of(verdict, reason)
+        if grant is None:
+            self._connection.close_forbidden(reason)
+            return
+        self._admit(context, grant, params)
+        if isinstance(self._machine, ServerProtocol):  # the only machine that reports refreshes
+            self._machine.send_ping({REFRESHED: True, EXPIRES_AT: grant.expires_at})
+            self._connection.flush()
 
     def _subscribe(self, id: str, payload: SubscribePayload) -> None:
         if not self._has_room(id):

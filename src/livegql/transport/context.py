@@ -1,7 +1,8 @@
 """What resolvers find in `info.context`, and the user hooks that add to it."""
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from starlette.requests import HTTPConnection
@@ -14,7 +15,26 @@ ContextFactory: TypeAlias = (
     | Callable[[HTTPConnection], Mapping[str, Any] | Awaitable[Mapping[str, Any] | None] | None]
     | None
 )
-OnConnectResult: TypeAlias = Mapping[str, Any] | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """What `on_connect` may return to admit a client for a limited time, or as someone the app may revoke.
+
+    Returning a mapping is `Admission(context=mapping)`; returning True or None is `Admission()`.
+    """
+
+    context: Mapping[str, Any] = field(default_factory=dict)
+    """Merged into the context of every operation of the connection, as a returned mapping is."""
+    expires_at: float | None = None
+    """When the credentials end, in `time.time()` seconds: the connection (or event stream) is closed with
+    4403 then, unless the client refreshed them first. Already past: the client is refused."""
+    principals: tuple[Hashable, ...] = ()
+    """Whom the client was admitted as (a user id, a token id...): `LiveGQL.revoke(principal)` closes every
+    connection and stream admitted as it."""
+
+
+OnConnectResult: TypeAlias = Admission | Mapping[str, Any] | bool | None
 OnConnect: TypeAlias = Callable[[dict[str, Any], HTTPConnection], OnConnectResult | Awaitable[OnConnectResult]]
 
 

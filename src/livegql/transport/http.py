@@ -5,6 +5,7 @@ Every request is admitted by the app's `on_connect` (empty params, the request's
 operation is looked at: no transport bypasses it.
 """
 
+import dataclasses
 import functools
 import logging
 from dataclasses import dataclass
@@ -42,9 +43,9 @@ from livegql.protocol.multipart import (
 )
 from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
-from livegql.transport.auth import admitted_at_once, admitted_context
+from livegql.transport.auth import admit_request, admitted_at_once
 from livegql.transport.connection import RESUME_EXTENSION
-from livegql.transport.context import ContextValue
+from livegql.transport.context import Admission, ContextValue
 from livegql.transport.csrf import check_csrf
 from livegql.transport.http_request import read_params
 from livegql.transport.origin import check_origin
@@ -93,12 +94,17 @@ class HTTPEndpoint:
             if settings.csrf_prevention and not (request.method == "GET" and accepts.event_stream_first):
                 check_csrf(request.scope["headers"])
             params = await read_params(request, self.runtime.settings.max_body_bytes)
-            context = admitted_at_once(self.runtime, request)
+            context, grant = admitted_at_once(self.runtime, request), None
             if context is None:
-                context, refusal = await admitted_context(self.runtime, request, {})
-                if context is None:
-                    return error_answer(HTTPStatus.FORBIDDEN, error_media, refusal)
-            return await self._execute(request, params, accepts, context)
+                admitted = await admit_request(self.runtime, request, {})
+                if isinstance(admitted, str):
+                    return error_answer(HTTPStatus.FORBIDDEN, error_media, admitted)
+                context, grant = admitted
+            answer = await self._execute(request, params, accepts, context)
+            if grant is not None and isinstance(answer, StreamPlan):
+                # A stream lives on after admission: it ends when the credentials expire or are revoked.
+                answer = dataclasses.replace(answer, grant=grant)
+            return answer
         except BadRequest as problem:
             return error_answer(problem.status, error_media, problem.message, problem.allow)
         except RequestError as error:
@@ -230,8 +236,10 @@ class StreamPlan:
     machine: HTTPStreamProtocol
     content_type: str
     context: ContextValue
+    grant: Admission | None = None
 
     async def serve(self, request: Request, runtime: Runtime, send: Send, receive: Receive) -> None:
         machine, content_type = self.machine, self.content_type
         session = HTTPStreamSession(request, runtime, send, receive, machine, content_type=content_type)
+        session.runner.pending_grant = self.grant
         await session.run(self.context)
