@@ -8,7 +8,7 @@ problem, decided by its own policy). A subscriber that asks is acknowledged once
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any, Protocol
 
 from graphql import ExecutionResult, GraphQLError
@@ -16,6 +16,7 @@ from graphql import ExecutionResult, GraphQLError
 from livegql.broker import subscription_scope
 from livegql.broker.scope import Scope
 from livegql.core import json
+from livegql.engine.event_gate import AuthorizeEvent, EventGate, Viewer
 from livegql.engine.executor import BoundOperation, Executor
 from livegql.engine.operations import OperationKey
 from livegql.engine.results import ResultEncoder
@@ -49,11 +50,12 @@ def acknowledgement(position: str | None) -> str:
 
 
 class _Stream:
-    __slots__ = ("awaiting", "key", "live", "members", "scope", "task")
+    __slots__ = ("awaiting", "key", "live", "members", "scope", "task", "viewers")
 
     def __init__(self, key: OperationKey) -> None:
         self.key = key
         self.members: dict[int, StreamSink] = {}  # insertion-ordered: delivery order is join order
+        self.viewers: dict[int, Viewer] = {}  # who each member is, when the app authorises every event
         self.awaiting: dict[int, StreamSink] = {}  # members owed an acknowledgement
         self.live = False
         self.scope: Scope | None = None
@@ -77,9 +79,11 @@ class _Stream:
 class SubscriptionHub:
     """Owns one task per distinct running subscription; `close()` ends them all."""
 
-    def __init__(self, executor: Executor, encoder: ResultEncoder) -> None:
+    def __init__(self, executor: Executor, encoder: ResultEncoder, authorize: AuthorizeEvent | None = None) -> None:
         self._executor = executor
         self._encoder = encoder
+        self.gate = EventGate(authorize) if authorize is not None else None
+        """The app's per-event authorization, if any: members then join with a `Viewer`."""
         self._streams: dict[OperationKey, _Stream] = {}
         self.executions = 0
         """Subscription results computed so far (one per event per distinct operation): for tests and metrics."""
@@ -89,7 +93,14 @@ class SubscriptionHub:
         return len(self._streams)
 
     def join(
-        self, key: OperationKey, bound: BoundOperation, context: Any, sink: StreamSink, *, acknowledge: bool = False
+        self,
+        key: OperationKey,
+        bound: BoundOperation,
+        context: Any,
+        sink: StreamSink,
+        *,
+        acknowledge: bool = False,
+        viewer: Viewer | None = None,
     ) -> Leave:
         """Add `sink` to the stream of `key`, starting it (with this caller's context) if it is the first.
 
@@ -101,6 +112,8 @@ class SubscriptionHub:
             stream = self._streams[key] = _Stream(key)
             stream.task = asyncio.get_running_loop().create_task(self._pump(stream, bound, context))
         stream.members[id(sink)] = sink
+        if viewer is not None:
+            stream.viewers[id(sink)] = viewer
         if acknowledge:
             if stream.live:
                 sink.acknowledge(acknowledgement(stream.position))
@@ -110,6 +123,7 @@ class SubscriptionHub:
 
     def _leave(self, stream: _Stream, sink: StreamSink) -> None:
         stream.awaiting.pop(id(sink), None)
+        stream.viewers.pop(id(sink), None)
         if stream.members.pop(id(sink), None) is None or stream.members:
             return
         if self._streams.get(stream.key) is stream:
@@ -150,8 +164,11 @@ class SubscriptionHub:
                     # A replay has begun: a later resumer from the same position needs its own from the start.
                     del self._streams[stream.key]
                 payload = encode(result)
-                for sink in tuple(members.values()):
-                    sink.push(payload)
+                if self.gate is None:
+                    for sink in tuple(members.values()):
+                        sink.push(payload)
+                else:
+                    self._push_authorised(stream, result, payload)
                 # A burst of queued events would otherwise be relayed without a pause, filling every queue
                 # before any writer ran: yield once per event so the writers keep pace.
                 await asyncio.sleep(0)
@@ -160,6 +177,15 @@ class SubscriptionHub:
             if aclose is not None:
                 await aclose()
 
+    def _push_authorised(self, stream: _Stream, result: ExecutionResult, payload: str) -> None:
+        """Push `payload` to the members the app's hook lets see it (asked once per viewer key)."""
+        assert self.gate is not None
+        decided: dict[Hashable, bool] = {}
+        viewers = stream.viewers
+        for member, sink in tuple(stream.members.items()):
+            if self.gate.decide(result, viewers.get(member), decided):
+                sink.push(payload)
+
     def _end(self, stream: _Stream, errors_json: str | None) -> None:
         """Tell every member the stream is over; from here `leave` is a no-op for them."""
         if self._streams.get(stream.key) is stream:
@@ -167,6 +193,7 @@ class SubscriptionHub:
         members = tuple(stream.members.values())
         stream.members.clear()
         stream.awaiting.clear()
+        stream.viewers.clear()
         for sink in members:
             if errors_json is None:
                 sink.finish()

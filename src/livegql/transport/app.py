@@ -15,6 +15,7 @@ from livegql.broker import PubSub
 from livegql.core.config import Settings
 from livegql.core.errors import ConfigurationError
 from livegql.engine import DocumentLimits, Executor, ResultEncoder, build_schema_with_resolvers
+from livegql.engine.event_gate import AuthorizeEvent
 from livegql.engine.fanout import SubscriptionHub
 from livegql.engine.live import LiveQueryHub
 from livegql.engine.schema import ResolverMap, with_live_directive
@@ -39,6 +40,11 @@ class LiveGQL:
     shares among every connection (the data is the same for everyone); a callable maps a connection's
     context to a hashable key of your own.
 
+    `authorize_event(context, result) -> bool` decides, for each subscription event, whether a subscriber
+    may see it. It is asked about the shared execution result once per event for each distinct client
+    identity (what `share="identity"` compares), whatever `share` is; refused, the subscriber skips that
+    event. It runs on the event loop for every event: keep it quick (look up what it needs in `on_connect`).
+
     Without `pubsub`, the app creates its broker from the environment (`LIVEGQL_BROKER_URL`, which
     `livegql serve --broker URL` sets; in memory when unset) and closes it when the app closes. A `pubsub`
     passed in belongs to the caller, who closes it. `health_path` serves `GET` with the broker's health
@@ -54,6 +60,7 @@ class LiveGQL:
         on_connect: OnConnect | None = None,
         context: ContextFactory = None,
         share: Share = "identity",
+        authorize_event: AuthorizeEvent | None = None,
         health_path: str | None = "/health",
         settings: Settings | None = None,
         **setting_overrides: Any,
@@ -73,7 +80,7 @@ class LiveGQL:
             limits=DocumentLimits.from_settings(self.settings),
         )
         encoder = ResultEncoder(debug=self.settings.debug)
-        self.subscriptions = SubscriptionHub(executor, encoder)
+        self.subscriptions = SubscriptionHub(executor, encoder, authorize_event)
         self.live = LiveQueryHub(
             executor,
             encoder,

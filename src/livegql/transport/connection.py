@@ -10,6 +10,7 @@ from graphql import ExecutionResult, GraphQLError
 
 from livegql.core.limits import exceeds_bytes, query_too_large_message
 from livegql.engine import OperationKind, RequestError
+from livegql.engine.event_gate import Viewer
 from livegql.engine.executor import BoundOperation, IncrementalResults, PreparedOperation
 from livegql.engine.operations import is_live, operation_key
 from livegql.protocol import (
@@ -25,7 +26,7 @@ from livegql.protocol.legacy_ws import LegacyServerProtocol
 from livegql.protocol.transport_ws import State
 from livegql.transport.auth import authorise, grant_of
 from livegql.transport.context import Admission, ContextValue, OnConnectResult, static_context
-from livegql.transport.credentials import PATCHES_PARAM, CredentialClock, sharing_key
+from livegql.transport.credentials import PATCHES_PARAM, CredentialClock, identity_key, sharing_key
 from livegql.transport.limits import RATE_LIMITED, TOO_MANY_OPERATIONS, TokenBucket
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
@@ -59,6 +60,7 @@ class OperationRunner:
         self.pending_grant: Admission | None = None  # an HTTP stream's admission, set before the session runs
         self._context: ContextValue = {}
         self._sharing: Hashable = None
+        self._viewer_key: Hashable = None
         self._patches = False
         rate = self._runtime.settings.max_subscribes_per_second
         self._subscribes = TokenBucket(rate, burst=max(rate, 1.0))
@@ -133,6 +135,8 @@ class OperationRunner:
             context.update(grant.context)
         self._context = context
         self._sharing = sharing_key(self._connection, context)
+        if self._runtime.subscriptions.gate is not None:  # who this is, for the app's per-event hook
+            self._viewer_key = identity_key(self._connection, context)
         self._patches = params.get(PATCHES_PARAM) in PATCH_FORMATS
         self.credentials.apply(grant)
 
@@ -205,7 +209,9 @@ class OperationRunner:
         key = operation_key(prepared, payload.variables, self._sharing, resume_after)
         sink = SubscriptionSink(self._connection, id)
         acknowledge = extensions.get(ACKNOWLEDGE_EXTENSION) is True
-        self._operations[id] = self._runtime.subscriptions.join(key, bound, context, sink, acknowledge=acknowledge)
+        hub = self._runtime.subscriptions
+        viewer = Viewer(context, self._viewer_key) if hub.gate is not None else None
+        self._operations[id] = hub.join(key, bound, context, sink, acknowledge=acknowledge, viewer=viewer)
 
     def _has_room(self, id: str) -> bool:
         """Whether operation `id` fits under `max_operations_per_connection`; if not, it gets its Error."""
