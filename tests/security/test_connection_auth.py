@@ -156,7 +156,7 @@ async def test_revoking_a_user_closes_their_sockets_and_streams_and_no_one_elses
 
 
 async def _revoke(auth: AuthServer, principal: str) -> int:
-    return auth.app.revoke(principal)
+    return await auth.app.revoke(principal)
 
 
 async def test_revoking_a_token_spares_the_same_users_other_token(auth_server: AuthServer) -> None:

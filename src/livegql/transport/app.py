@@ -25,6 +25,7 @@ from livegql.transport.health import health_route
 from livegql.transport.http import HTTPEndpoint
 from livegql.transport.limits import ConnectionLimits
 from livegql.transport.registry import SessionRegistry
+from livegql.transport.revocation import REVOKED, Revocations
 from livegql.transport.runtime import Runtime, Share
 from livegql.transport.websocket import serve_websocket
 
@@ -101,6 +102,10 @@ class LiveGQL:
             connections=ConnectionLimits(self.settings.max_connections_per_client, self.settings.max_connections),
             sessions=SessionRegistry(),
         )
+        self._revocations = Revocations(self.pubsub, self.runtime.sessions)
+        # Listening from the first connection on, not only from lifespan startup: an app served without the
+        # ASGI lifespan must still hear revocations made in other processes.
+        self.runtime.sessions.on_first = self._revocations.start
         self._http = HTTPEndpoint(self.runtime)
         self._http_app = with_cors(self._http, self.settings)  # the endpoint itself unless CORS is configured
         routes = [Route(self.settings.path, self._http_app, methods=None)]
@@ -120,18 +125,22 @@ class LiveGQL:
         every process sharing this app's broker. Same as `pubsub.invalidate(...)` from a resolver."""
         await self.pubsub.invalidate(*keys)
 
-    def revoke(self, *principals: Hashable, reason: str = "Revoked") -> int:
-        """Close at once, with 4403 and `reason`, every open connection and event stream of this process that
-        `on_connect` admitted as one of `principals` (see `Admission`): their operations stop, and frames not
-        yet written are dropped. Returns how many were closed."""
-        sessions = self.runtime.sessions.of(principals)
-        for session in sessions:
-            session.close_forbidden(reason)
-        return len(sessions)
+    async def revoke(self, *principals: Hashable, reason: str = REVOKED) -> int:
+        """Close every connection and event stream that `on_connect` admitted as one of `principals` (see
+        `Admission`), with 4403 and `reason`: their operations stop and frames not yet written are dropped.
+
+        This process's close at once (the count returned); the revocation is also published on the broker,
+        so every process serving the app through the same Redis closes its own as it arrives. Principals
+        must be JSON values (strings or numbers) to travel.
+        """
+        closed = self._revocations.close_local(principals, reason)
+        await self._revocations.announce(principals, reason)
+        return closed
 
     async def close(self) -> None:
         """Stop every shared subscription stream and live query, then close the broker if the app created
         it (done at ASGI lifespan shutdown)."""
+        await self._revocations.stop()
         await self.subscriptions.close()
         await self.live.close()
         # After the hubs: their streams end cleanly while the broker still answers.
@@ -140,6 +149,7 @@ class LiveGQL:
 
     @asynccontextmanager
     async def _lifespan(self, _app: Any) -> AsyncIterator[None]:
+        self._revocations.start()
         try:
             yield
         finally:

@@ -4,7 +4,7 @@ Shutdown needs all of them (to end each with the right code) and revocation thos
 can be found from the sockets, which uvicorn owns. A session adds itself when it starts and leaves when it ends.
 """
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 class SessionRegistry:
     """The open sessions of one app (WebSocket connections and HTTP event streams), by principal too."""
 
-    __slots__ = ("_by_principal", "_open", "_principals")
+    __slots__ = ("_by_principal", "_open", "_principals", "on_first")
 
     def __init__(self) -> None:
+        self.on_first: Callable[[], None] | None = None
+        """Called when a session opens while none is open (to start what only matters while some are)."""
         self._open: set[Session] = set()
         self._principals: dict[Session, tuple[Hashable, ...]] = {}
         self._by_principal: dict[Hashable, set[Session]] = {}
@@ -25,6 +27,8 @@ class SessionRegistry:
         return len(self._open)
 
     def add(self, session: "Session") -> None:
+        if not self._open and self.on_first is not None:
+            self.on_first()
         self._open.add(session)
 
     def discard(self, session: "Session") -> None:
