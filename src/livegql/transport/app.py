@@ -103,8 +103,8 @@ class LiveGQL:
             sessions=SessionRegistry(),
         )
         self._revocations = Revocations(self.pubsub, self.runtime.sessions)
-        # Listening from the first connection on, not only from lifespan startup: an app served without the
-        # ASGI lifespan must still hear revocations made in other processes.
+        # Listening from the first revocable session on (one admitted with principals): an app that never
+        # names principals never subscribes, and one served without the ASGI lifespan still listens.
         self.runtime.sessions.on_first = self._revocations.start
         self._http = HTTPEndpoint(self.runtime)
         self._http_app = with_cors(self._http, self.settings)  # the endpoint itself unless CORS is configured
@@ -149,7 +149,6 @@ class LiveGQL:
 
     @asynccontextmanager
     async def _lifespan(self, _app: Any) -> AsyncIterator[None]:
-        self._revocations.start()
         try:
             yield
         finally:

@@ -18,7 +18,7 @@ class SessionRegistry:
 
     def __init__(self) -> None:
         self.on_first: Callable[[], None] | None = None
-        """Called when a session opens while none is open (to start what only matters while some are)."""
+        """Called when a session is tagged with principals while none is: from then on something is revocable."""
         self._open: set[Session] = set()
         self._principals: dict[Session, tuple[Hashable, ...]] = {}
         self._by_principal: dict[Hashable, set[Session]] = {}
@@ -27,8 +27,6 @@ class SessionRegistry:
         return len(self._open)
 
     def add(self, session: "Session") -> None:
-        if not self._open and self.on_first is not None:
-            self.on_first()
         self._open.add(session)
 
     def discard(self, session: "Session") -> None:
@@ -42,6 +40,8 @@ class SessionRegistry:
         names = tuple(principals)
         if not names or session not in self._open:
             return
+        if not self._principals and self.on_first is not None:
+            self.on_first()
         self._principals[session] = names
         for name in names:
             self._by_principal.setdefault(name, set()).add(session)
