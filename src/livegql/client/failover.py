@@ -1,12 +1,17 @@
 """Failover between a client's URLs: which to try in what order, and one round that opens the first that answers."""
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from livegql.client.backoff import Backoff
 from livegql.client.errors import ClientConnectionError
 from livegql.client.session import Session, is_fatal, open_session
 from livegql.core.errors import ClientError
+
+logger = logging.getLogger("livegql.client")
 
 
 class Endpoints:
@@ -48,6 +53,20 @@ class Endpoints:
             raise failures[0][1]
         reasons = "; ".join(f"{url}: {error}" for url, error in failures)
         raise ClientConnectionError(f"no URL answered ({reasons})") from failures[-1][1]
+
+    async def reopen(self, params: dict[str, Any] | None, limit: float, backoff: Backoff) -> Session:
+        """Back off, then try every URL (the last one that worked first); again, until allowed no more."""
+        last: ClientError | None = None
+        for attempt, delay in enumerate(backoff.delays(), start=1):
+            await asyncio.sleep(delay)
+            try:
+                return await self.open(params, limit)
+            except ClientError as error:
+                if is_fatal(error):
+                    raise
+                logger.info("reconnection attempt %d failed: %s", attempt, error)
+                last = error
+        raise ClientConnectionError(f"gave up reconnecting to {self.describe()}: {last or 'no attempts allowed'}")
 
     def _order(self) -> list[int]:
         preferred = self._preferred

@@ -20,12 +20,20 @@ from livegql.client.backoff import Backoff
 from livegql.client.errors import ClientConnectionError
 from livegql.client.failover import Endpoints
 from livegql.client.operation import Operation
+from livegql.client.refresh import Refreshes
 from livegql.client.results import data_of
 from livegql.client.resume import error_of, is_acknowledgement, position_of
 from livegql.client.session import Session, closed_error, is_fatal
 from livegql.client.subscription import Subscription
 from livegql.core.errors import ClientError
-from livegql.protocol import ClientEvent, ErrorReceived, NextReceived, ServerCompleteReceived, SubscribePayload
+from livegql.protocol import (
+    ClientEvent,
+    ErrorReceived,
+    NextReceived,
+    PingReceived,
+    ServerCompleteReceived,
+    SubscribePayload,
+)
 
 logger = logging.getLogger("livegql.client")
 
@@ -75,6 +83,7 @@ class Client:
         self._task: asyncio.Task[None] | None = None
         self._failure: ClientError | None = None
         self._started = False
+        self._refreshes = Refreshes()
         self.connects = 0
         """Sockets acknowledged so far: 1 plus the reconnects (for monitoring and tests)."""
 
@@ -126,6 +135,16 @@ class Client:
         if session is not None:
             with contextlib.suppress(ConnectionClosed):
                 await session.close()
+
+    async def refresh(self, connection_params: dict[str, Any]) -> float | None:
+        """Send new credentials on the open connection, and use them for every reconnect from now on: livegql
+        re-admits the connection without reconnecting and this returns the new expiry (`time.time()` seconds;
+        None: none). Refused, the socket closes with 4403: ConnectionClosedError. Not connected: None, and the
+        next connection uses them. Bound the wait with `asyncio.timeout` if needed."""
+        self._params = connection_params
+        if self._session is None:
+            return None
+        return await self._refreshes.send(self._session, connection_params)
 
     async def execute(
         self,
@@ -215,7 +234,7 @@ class Client:
                     return
                 logger.info("%s: %s; reconnecting", session.url, error)
                 self._forget_unresumable()
-                session = await self._reopen()
+                session = await self._endpoints.reopen(self._params, self._connect_timeout, self._backoff)
                 self._session = session
                 self.connects += 1
                 self._send_subscribe(session, list(self._operations.values()))
@@ -244,7 +263,9 @@ class Client:
                 self._session = None
                 for operation in self._operations.values():
                     operation.connection_lost()  # subscribed() now waits for the next socket's ack
-                return closed_error(closed)
+                error = closed_error(closed)
+                self._refreshes.fail(error)
+                return error
             session.machine.receive_text(frame)
             self._dispatch(session.machine.events_received())
             session.flush()
@@ -255,6 +276,8 @@ class Client:
         for event in events:
             if isinstance(event, NextReceived):
                 self._deliver(event)
+            elif isinstance(event, PingReceived):
+                self._refreshes.confirm(event.payload)
             elif isinstance(event, ErrorReceived | ServerCompleteReceived):
                 operation = self._operations.pop(event.id, None)
                 if operation is not None:
@@ -280,18 +303,3 @@ class Client:
                 del self._operations[operation.id]
                 operation.finish(ClientConnectionError("the connection was lost before the result arrived"))
             operation.sent = False
-
-    async def _reopen(self) -> Session:
-        """Back off, then try every URL (the last one that worked first); again, until allowed no more."""
-        last: ClientError | None = None
-        for attempt, delay in enumerate(self._backoff.delays(), start=1):
-            await asyncio.sleep(delay)
-            try:
-                return await self._endpoints.open(self._params, self._connect_timeout)
-            except ClientError as error:
-                if is_fatal(error):
-                    raise
-                logger.info("reconnection attempt %d failed: %s", attempt, error)
-                last = error
-        where = self._endpoints.describe()
-        raise ClientConnectionError(f"gave up reconnecting to {where}: {last or 'no attempts allowed'}")
