@@ -181,3 +181,16 @@ async def test_a_multipart_stream_ends_when_revoked(auth_server: AuthServer) -> 
             assert await auth_server.server.acall(_revoke(auth_server, "user:alice")) == 1
             body = await asyncio.wait_for(r.aread(), 5.0)
             assert b"Revoked" in body
+
+
+async def test_an_http_request_with_expired_credentials_gets_403(auth_server: AuthServer) -> None:
+    auth_server.tokens.lifetimes |= {"stale": ("alice", -1.0), "fresh": ("alice", 60.0)}
+    async with stream_client() as client:
+        for token, status in (("stale", 403), ("fresh", 200)):
+            response = await client.post(
+                auth_server.server.http_url,
+                json={"query": WHOAMI},
+                headers={"authorization": f"Bearer {token}", "accept": "application/json"},
+            )
+            assert response.status_code == status, response.text
+        assert response.json() == {"data": {"whoami": "alice"}}
