@@ -20,6 +20,7 @@ from livegql.broker.redis import RedisBackend
 from livegql.broker.redis_resp import ReplyReader
 from livegql.broker.redis_script import parse_position
 from livegql.broker.redis_subscription import REPLAY_PAGE
+from livegql.broker.redis_topics import channel_name, stream_key
 from livegql.broker.retention import Retention
 from livegql.core.errors import BrokerUnavailableError, ConfigurationError, HistoryGoneError
 from tests.broker.conftest import WAIT, Live, position_key
@@ -116,21 +117,21 @@ async def test_local_subscribers_share_one_upstream_subscription_per_topic(redis
     async with _backend(redis_url, prefix) as backend, _client(redis_url) as client:
         news = [await Live.open(backend, "news") for _ in range(5)]
         sport = await Live.open(backend, "sport")
-        assert await _numsub(client, f"{prefix}events:news") == 1
-        assert await _numsub(client, f"{prefix}events:sport") == 1
+        assert await _numsub(client, channel_name(prefix, "news")) == 1
+        assert await _numsub(client, channel_name(prefix, "sport")) == 1
         assert len(await client.pubsub_channels(f"{prefix}*")) == 2
         for live in news[:4]:
             await live.aclose()
         await backend.publish("news", "still here")
         assert await news[4].next() == "still here"
-        assert await _numsub(client, f"{prefix}events:news") == 1
+        assert await _numsub(client, channel_name(prefix, "news")) == 1
         await news[4].aclose()
 
         async def news_unsubscribed() -> bool:
-            return await _numsub(client, f"{prefix}events:news") == 0
+            return await _numsub(client, channel_name(prefix, "news")) == 0
 
         await until(news_unsubscribed, WAIT, "UNSUBSCRIBE after the last local subscriber left")
-        assert await _numsub(client, f"{prefix}events:sport") == 1
+        assert await _numsub(client, channel_name(prefix, "sport")) == 1
         await sport.aclose()
 
 
@@ -161,7 +162,7 @@ async def test_an_abandoned_live_subscription_is_unsubscribed_upstream_when_coll
 ) -> None:
     async with _backend(redis_url, prefix) as backend, _client(redis_url) as client:
         live = await Live.open(backend, "t")
-        assert await _numsub(client, f"{prefix}events:t") == 1
+        assert await _numsub(client, channel_name(prefix, "t")) == 1
         assert live.first is not None
         live.first.cancel()
         await asyncio.wait([live.first])
@@ -170,7 +171,7 @@ async def test_an_abandoned_live_subscription_is_unsubscribed_upstream_when_coll
         assert backend.subscriber_count() == 0
 
         async def unsubscribed() -> bool:
-            return await _numsub(client, f"{prefix}events:t") == 0
+            return await _numsub(client, channel_name(prefix, "t")) == 0
 
         await until(unsubscribed, WAIT, "UNSUBSCRIBE of the collected subscription's topic")
 
@@ -198,9 +199,9 @@ async def test_a_replay_longer_than_a_page_then_live(redis_url: str, prefix: str
 async def test_events_older_than_the_retention_age_are_trimmed_and_count_as_gone(redis_url: str, prefix: str) -> None:
     async with _backend(redis_url, prefix) as backend, _client(redis_url) as client:
         # An entry from 1970 (explicit ID): far older than the retention's 600 s when the next publish trims.
-        await client.xadd(f"{prefix}stream:t", {"p": b'"ancient"'}, id="1000-0")
+        await client.xadd(stream_key(prefix, "t"), {"p": b'"ancient"'}, id="1000-0")
         latest = await backend.publish("t", "new")
-        assert await client.xlen(f"{prefix}stream:t") == 1
+        assert await client.xlen(stream_key(prefix, "t")) == 1
         gone = backend.subscribe("t", after="999-0")
         with pytest.raises(HistoryGoneError, match="no longer retained"):
             await anext(gone)
@@ -218,7 +219,7 @@ async def test_an_idempotency_key_publishes_once(redis_url: str, prefix: str) ->
         assert first == again != other
         await backend.publish("t", "end")
         assert await _drain_until(live, "end") == ["once", "twice"]
-        assert await client.xlen(f"{prefix}stream:t") == 3
+        assert await client.xlen(stream_key(prefix, "t")) == 3
 
 
 async def test_a_payload_that_is_not_json_is_a_type_error(redis_url: str, prefix: str) -> None:

@@ -207,3 +207,17 @@ async def test_the_last_watcher_leaving_drops_the_query_and_the_listener(store: 
         assert await again.result(1) == {"data": {"counter": 1}}
         assert len(second.revisions) == 1
         assert blocked.revisions == []
+
+
+async def test_a_malformed_invalidation_is_ignored_and_the_listener_keeps_listening(store: Store) -> None:
+    """Only `PubSub.invalidate` may write the reserved topic, but a payload that is not a list of keys (from a
+    writer that bypassed it) must not stop every live query from updating."""
+    async with running(make_app(store)) as app:
+        counter, _ = watch(app, COUNTER)
+        await counter.result(1)
+        for malformed in (5, {"keys": "Query.counter"}, ["Query.counter", 7]):
+            await app.pubsub.backend.publish(INVALIDATION_TOPIC, malformed)
+        store.counter = 1
+        await app.invalidate("Query.counter")
+        assert await counter.result(2) == {"data": {"counter": 1}}
+        assert app.pubsub.subscriber_count(INVALIDATION_TOPIC) == 1

@@ -2,7 +2,15 @@
 
 from livegql.broker.base import Backend, Subscription
 from livegql.broker.memory import MemoryBackend
-from livegql.broker.pubsub import INVALIDATION_TOPIC, PubSub
+from livegql.broker.pubsub import INVALIDATION_TOPIC, REVOCATION_TOPIC, PubSub
 from livegql.broker.scope import subscription_scope
 
-__all__ = ["INVALIDATION_TOPIC", "Backend", "MemoryBackend", "PubSub", "Subscription", "subscription_scope"]
+__all__ = [
+    "INVALIDATION_TOPIC",
+    "REVOCATION_TOPIC",
+    "Backend",
+    "MemoryBackend",
+    "PubSub",
+    "Subscription",
+    "subscription_scope",
+]

@@ -11,7 +11,15 @@ from livegql.broker.scope import current_scope
 from livegql.core.errors import ConfigurationError
 
 INVALIDATION_TOPIC = "livegql:invalidate"
-"""Reserved topic: live-query invalidations travel on it (payload: a list of resource keys)."""
+"""Reserved topic: live-query invalidations travel on it (payload: a list of resource keys). `PubSub.publish`
+and `PubSub.subscribe` refuse it, so an app that lets clients name topics cannot let them forge or read
+invalidations; only `PubSub.invalidate` and the live-query engine (through the backend) use it."""
+
+REVOCATION_TOPIC = "livegql:revoke"
+"""Reserved topic: `LiveGQL.revoke` announces revoked principals on it to every process sharing the broker.
+Refused by `PubSub.publish` and `PubSub.subscribe` for the same reason: a client must not revoke others."""
+
+RESERVED_TOPICS = frozenset({INVALIDATION_TOPIC, REVOCATION_TOPIC})
 
 BROKER_URL_ENV = "LIVEGQL_BROKER_URL"
 """The broker `LiveGQL` uses when given no `pubsub` (`livegql serve --broker URL` sets it)."""
@@ -89,8 +97,10 @@ class PubSub:
 
         Raises `BrokerUnavailableError` if the broker cannot accept it: the event was not published. A caller
         that retries passes the same `idempotency_key` each time: an attempt the broker executed but could not
-        confirm (the connection broke before the reply) is then not added twice.
+        confirm (the connection broke before the reply) is then not added twice. `ValueError` for the reserved
+        reserved topics (`RESERVED_TOPICS`).
         """
+        _not_reserved(topic)
         return await self.backend.publish(topic, payload, idempotency_key=idempotency_key)
 
     async def invalidate(self, *keys: str) -> None:
@@ -106,8 +116,10 @@ class PubSub:
         """Subscribe now; iterate the result for payloads. Close it (or `async with` it) when done.
 
         With `after` (a position from an earlier event), every retained event after it comes first. Inside a
-        subscription operation the client's resume position applies by itself.
+        subscription operation the client's resume position applies by itself. `ValueError` for the reserved
+        reserved topics (`RESERVED_TOPICS`).
         """
+        _not_reserved(topic)
         scope = current_scope()
         if scope is None:
             return self.backend.subscribe(topic, after=after)
@@ -137,3 +149,9 @@ class PubSub:
     async def close(self) -> None:
         """End every subscription and release the backend."""
         await self.backend.close()
+
+
+def _not_reserved(topic: str) -> None:
+    if topic in RESERVED_TOPICS:
+        use = "PubSub.invalidate" if topic == INVALIDATION_TOPIC else "LiveGQL.revoke"
+        raise ValueError(f"topic {topic!r} is reserved for livegql itself: use {use}")

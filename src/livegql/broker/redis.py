@@ -1,9 +1,10 @@
 """The Redis broker backend: topics shared by every process using one Redis, with resumable history.
 
-Each topic is a Redis Stream (`{prefix}stream:{topic}`, trimmed by count and age) plus a pub/sub channel
-(`{prefix}events:{topic}`); one Lua script appends to the stream and announces the entry on the channel, so
-an event's position is its Stream entry ID. A process holds one pub/sub connection, one upstream SUBSCRIBE
-per topic whatever its number of local subscribers, and a separate pool for commands.
+Each topic is a Redis Stream (`{prefix}stream:{topic}#{len(topic)}`, trimmed by count and age) plus a pub/sub
+channel (`{prefix}events:{topic}#{len(topic)}`; the length keeps every prefix and topic apart, see
+redis_topics); one Lua script appends to the stream and announces the entry on the channel, so an event's
+position is its Stream entry ID. A process holds one pub/sub connection, one upstream SUBSCRIBE per topic
+whatever its number of local subscribers, and a separate pool for commands.
 
 Modules: redis_script (IDs, Lua), redis_store (commands), redis_topics (local topics, dispatch),
 redis_subscription (one subscriber, replay), redis_listener (the pub/sub connection and reconnection),
@@ -17,7 +18,7 @@ from livegql.broker.memory import DEFAULT_MAX_QUEUE
 from livegql.broker.redis_listener import Listener
 from livegql.broker.redis_store import StreamStore
 from livegql.broker.redis_subscription import Plumbing, RedisSubscription
-from livegql.broker.redis_topics import TopicTable, channel_name, stream_key
+from livegql.broker.redis_topics import TopicTable, channel_name, dedupe_key, stream_key
 from livegql.broker.retention import Retention
 from livegql.core.json import dumps
 
@@ -80,7 +81,7 @@ class RedisBackend:
             raise TypeError(f"cannot publish to {topic!r}: the payload is not JSON-serialisable ({exc})") from None
         keys = [stream_key(self.key_prefix, topic)]
         if idempotency_key is not None:
-            keys.append(f"{self.key_prefix}dedupe:{topic}:{idempotency_key}")
+            keys.append(dedupe_key(self.key_prefix, topic, idempotency_key))
         channel = channel_name(self.key_prefix, topic)
         args: list[str | int] = [data, channel, self.retention.count, self._max_age_ms]
         args += [self._count_slack, self._age_slack_ms]

@@ -14,14 +14,33 @@ from livegql.core.errors import LiveGQLError
 from livegql.core.json import loads
 
 
+def _field(text: str) -> str:
+    """`text`, then `#` and its length: read from the right, a name made of such fields after a fixed word
+    splits back into prefix and fields one way only, whatever characters the prefix and the fields hold.
+
+    So no two (prefix, topic) pairs share a key or channel: with plain `{prefix}events:{topic}`, the app with
+    prefix `acme:` and topic `events:x` would share a channel with the app with prefix `acme:events:` and
+    topic `x`, and topic `a` with idempotency key `b:k` would share a key with topic `a:b` and key `k`.
+    """
+    return f"{text}#{len(text)}"
+
+
 def stream_key(prefix: str, topic: str) -> str:
-    """The Redis Stream holding a topic's retained events."""
-    return f"{prefix}stream:{topic}"
+    """The Redis Stream holding a topic's retained events: `{prefix}stream:{topic}#{len(topic)}`."""
+    return f"{prefix}stream:{_field(topic)}"
 
 
 def channel_name(prefix: str, topic: str) -> str:
-    """The pub/sub channel announcing a topic's new events as `<id> <json>`."""
-    return f"{prefix}events:{topic}"
+    """The pub/sub channel announcing a topic's new events as `<id> <json>`: `{prefix}events:{topic}#{len}`.
+
+    Subscribed with SUBSCRIBE, never PSUBSCRIBE: glob characters in a topic are plain characters.
+    """
+    return f"{prefix}events:{_field(topic)}"
+
+
+def dedupe_key(prefix: str, topic: str, idempotency_key: str) -> str:
+    """The key remembering the position of a publish made with `idempotency_key` (per topic, as in memory)."""
+    return f"{prefix}dedupe:{_field(topic)}:{_field(idempotency_key)}"
 
 
 class Member(Protocol):

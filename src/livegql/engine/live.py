@@ -206,7 +206,10 @@ class LiveQueryHub:
         try:
             async with subscription:
                 async for keys in subscription:
-                    self.invalidate_local(keys)
+                    if isinstance(keys, list) and all(isinstance(key, str) for key in keys):
+                        self.invalidate_local(keys)
+                    else:  # not from PubSub.invalidate (which refuses anything else): never stop listening for it
+                        logger.warning("Ignoring a malformed invalidation: %.200r", keys)
         except SlowConsumerError:
             # Invalidations were lost: which queries they named is unknown, so every query re-runs.
             logger.warning("Live-query invalidations overflowed; re-executing every live query")

@@ -8,14 +8,12 @@ import logging
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from livegql.broker import PubSub
+from livegql.broker import REVOCATION_TOPIC, PubSub
 from livegql.core.errors import SlowConsumerError
 from livegql.transport.registry import SessionRegistry
 
 logger = logging.getLogger("livegql.auth")
 
-REVOCATION_TOPIC = "livegql:revoke"
-"""Reserved topic: revocations travel on it (payload: {"principals": [...], "reason": "..."})."""
 REVOKED = "Revoked"
 _RETRY_SECONDS = 1.0
 
