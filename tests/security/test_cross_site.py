@@ -120,6 +120,22 @@ def test_an_allowed_page_opens_an_event_stream_over_get_without_a_preflight_head
     assert '"count":2' in response.text
 
 
+@pytest.mark.parametrize(
+    ("fetch_site", "status"),
+    [("cross-site", 403), ("same-site", 403), ("same-origin", 200), ("none", 200), (None, 200)],
+)
+def test_a_blind_event_stream_get_from_another_origin_is_refused(
+    server: LiveServer, client: httpx.Client, fetch_site: str | None, status: int
+) -> None:
+    """A page's no-cors fetch sends no Origin (and, being a GET for an event stream, no CSRF header is asked
+    of it), but Fetch Metadata says where it came from; a client that sends neither is no browser."""
+    headers = {"accept": EVENT_STREAM}
+    if fetch_site is not None:
+        headers |= {"sec-fetch-site": fetch_site, "sec-fetch-mode": "no-cors"}
+    response = client.get(server.http_url, params={"query": "{ hello }"}, headers=headers)
+    assert response.status_code == status, response.text
+
+
 def test_a_foreign_page_can_neither_reserve_nor_open_a_single_mode_stream(
     server: LiveServer, client: httpx.Client
 ) -> None:

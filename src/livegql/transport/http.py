@@ -93,6 +93,8 @@ class HTTPEndpoint:
             # An EventSource (GET, Accept: text/event-stream) cannot send headers: the Origin allowlist guards it.
             if settings.csrf_prevention and not (request.method == "GET" and accepts.event_stream_first):
                 check_csrf(request.scope["headers"])
+            if accepts.event_stream_first:
+                check_origin(request.scope, settings)  # before on_connect: it would see a foreign page's cookie
             params = await read_params(request, self.runtime.settings.max_body_bytes)
             context, grant = admitted_at_once(self.runtime, request), None
             if context is None:

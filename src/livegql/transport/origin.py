@@ -18,10 +18,13 @@ _HTTP_SCHEMES = {"ws": "http", "wss": "https", "http": "http", "https": "https"}
 def origin_allowed(scope: Scope, settings: Settings) -> bool:
     """Whether the handshake's Origin is the server's own, one of `allowed_origins` (or they are `("*",)`);
     a missing Origin follows `allow_missing_origin`, and `Origin: null` is foreign."""
-    origin, host = _origin_and_host(scope["headers"])
-    if origin is None:
-        return settings.allow_missing_origin
+    origin, host, fetch_site = _read_headers(scope["headers"])
     allowed = settings.allowed_origins
+    if origin is None:
+        # A browser leaves Origin out of a GET it sends in no-cors mode (a page's blind fetch), but says where the
+        # request came from (Fetch Metadata): from another origin, it is not a client that sends no Origin.
+        from_elsewhere = fetch_site not in (None, "same-origin", "none")
+        return settings.allow_missing_origin and (allowed == ("*",) or not from_elsewhere)
     if allowed == ("*",):
         return True
     normal = normalise(origin)
@@ -63,11 +66,14 @@ def _normalised(origins: tuple[str, ...]) -> frozenset[str]:
     return frozenset(normal for normal in map(normalise, origins) if normal is not None)
 
 
-def _origin_and_host(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
-    origin = host = None
+def _read_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None, str | None]:
+    """Origin, Host and Sec-Fetch-Site, each the first of its name."""
+    origin = host = fetch_site = None
     for name, value in headers:
         if name == b"origin" and origin is None:
             origin = value.decode("latin-1")
         elif name == b"host" and host is None:
             host = value.decode("latin-1")
-    return origin, host
+        elif name == b"sec-fetch-site" and fetch_site is None:
+            fetch_site = value.decode("latin-1").strip().lower()
+    return origin, host, fetch_site
