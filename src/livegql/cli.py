@@ -16,6 +16,7 @@ from livegql.client import Client, ClientConnectionError, ClientError, HTTPClien
 from livegql.core import json
 from livegql.core.errors import ConfigurationError
 from livegql.deadlines import DEFAULT_FIRST_REQUEST_TIMEOUT, set_first_request_timeout
+from livegql.draining import set_grace_period
 from livegql.serving import CommandError, UsageError, address, listen, run, serve
 from livegql.tls import TLSFiles, tls_files
 
@@ -93,6 +94,13 @@ def _add_serve(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     )
     _add_tls(parser)
     _add_first_request_timeout(parser)
+    parser.add_argument(
+        "--grace-period",
+        type=float,
+        metavar="SECONDS",
+        help="on SIGTERM, time for operations to finish and clients to be told to reconnect before the process "
+        "exits (default: the app's shutdown_grace_period, 10)",
+    )
     parser.set_defaults(run=_serve)
 
 
@@ -148,6 +156,10 @@ def _add_variables(parser: argparse.ArgumentParser) -> None:
 def _serve(args: argparse.Namespace) -> ExitCode:
     tls = _tls(args)
     _deadline(args)
+    if args.grace_period is not None:
+        if args.grace_period <= 0:
+            raise UsageError("--grace-period must be positive")
+        set_grace_period(args.grace_period)
     serve(args.target, args.host, args.port, workers=args.workers, reload=args.reload, broker=args.broker, tls=tls)
     return ExitCode.OK
 

@@ -9,17 +9,19 @@ import os
 import socket
 import sys
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import uvicorn
 from graphql import GraphQLSchema
 from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors import Multiprocess, multiprocess
 
 from livegql.broker import MemoryBackend, PubSub
 from livegql.broker.pubsub import BROKER_URL_ENV
 from livegql.core.errors import ConfigurationError
 from livegql.deadlines import FirstRequestDeadline
+from livegql.draining import DrainingProcess, DrainingServer
 from livegql.tls import TLSFiles
 from livegql.transport import LiveGQL
 
@@ -166,8 +168,9 @@ def listen(host: str, port: int) -> socket.socket:
     return listener
 
 
-# Seconds uvicorn waits for open responses after Ctrl-C or SIGTERM before cancelling them. An SSE or multipart
-# stream never ends by itself, so without a bound the server would wait for its clients forever; cancelled, each
+# Seconds uvicorn waits for open responses after Ctrl-C or SIGTERM before cancelling them: for an app that is
+# no LiveGQL (nothing to drain), and, after a drain, for whatever it did not own. An SSE or multipart stream
+# never ends by itself, so without a bound the server would wait for its clients forever; cancelled, each
 # stream ends without `complete`, and graphql-sse and EventSource clients reconnect (and resume) elsewhere.
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
@@ -188,7 +191,7 @@ def run(app: Any, listener: socket.socket, tls: TLSFiles | None = None) -> None:
         ssl_keyfile=keyfile,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.Server(config).run(sockets=[listener])
+        DrainingServer(config).run(sockets=[listener])
 
 
 def _run_workers(workers: int, listener: socket.socket, tls: TLSFiles | None) -> None:
@@ -204,7 +207,9 @@ def _run_workers(workers: int, listener: socket.socket, tls: TLSFiles | None) ->
         ssl_keyfile=keyfile,
     )
     supervisor = Multiprocess(config, sockets=[listener])
-    supervisor.run()
+    # uvicorn builds each worker's Server inside its Process class: a subclass of it runs a DrainingServer.
+    with mock.patch.object(multiprocess, "Process", DrainingProcess):
+        supervisor.run()
     # uvicorn stops every worker when one fails before serving (it would fail again if restarted).
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise CommandError("a worker failed to start (its error is above)")

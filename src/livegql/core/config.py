@@ -92,6 +92,13 @@ class Settings:
     """Open WebSocket connections and event streams from one client address."""
     max_connections: int = 20_000
     """Open WebSocket connections and event streams in this process."""
+    shutdown_grace_period: float = 10.0
+    """Seconds a graceful shutdown (SIGTERM to `livegql serve`, or `await app.shutdown()`) may take: running
+    queries finish and queued events are written, then every socket closes with 1012 (Service Restart) and every
+    event stream ends; whatever is still open then is cut."""
+    shutdown_retry_window: tuple[float, float] = (1.0, 5.0)
+    """Seconds: an SSE stream ended by a shutdown is told (`retry:`) to reconnect after a random delay in this
+    window, and a stream refused while draining gets a `Retry-After` in it, so clients do not return at once."""
 
     def __post_init__(self) -> None:
         positive = {
@@ -114,6 +121,7 @@ class Settings:
             "max_subscribes_per_second": self.max_subscribes_per_second,
             "max_connections_per_client": self.max_connections_per_client,
             "max_connections": self.max_connections,
+            "shutdown_grace_period": self.shutdown_grace_period,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -122,5 +130,8 @@ class Settings:
             raise ValueError("Settings.live_coalesce_window must not be negative")
         if self.keepalive_interval is not None and self.keepalive_interval <= 0:
             raise ValueError("Settings.keepalive_interval must be positive or None")
+        low, high = self.shutdown_retry_window
+        if not 0 <= low <= high:
+            raise ValueError("Settings.shutdown_retry_window must be (low, high) seconds with 0 <= low <= high")
         if not self.path.startswith("/"):
             raise ValueError("Settings.path must start with '/'")

@@ -14,6 +14,7 @@ class CloseCode(IntEnum):
 
     NORMAL_CLOSURE = 1000
     GOING_AWAY = 1001
+    SERVICE_RESTART = 1012  # RFC 6455 registry: "the server is restarting; reconnect" (graceful shutdown)
     TRY_AGAIN_LATER = 1013  # RFC 6455 registry: "Try Again Later"; livegql's slow-consumer close
     INTERNAL_SERVER_ERROR = 4500
     INTERNAL_CLIENT_ERROR = 4005

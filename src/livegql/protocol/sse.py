@@ -22,6 +22,7 @@ __all__ = [
     "accepts_event_stream",
     "event_position",
     "format_event",
+    "retry_field",
 ]
 
 EVENT_STREAM: Final = "text/event-stream"
@@ -53,6 +54,17 @@ def format_event(event: str, data: str | None, *, id: str | None = None) -> str:
         lines = "".join(f"data: {line}\n" for line in _LINE_BREAK.split(data))
         return f"{head}{lines}\n"
     return f"{head}data: {data}\n\n"
+
+
+def retry_field(milliseconds: int) -> str:
+    """Sets the client's reconnection delay (SSE spec, "retry" field); with no data, no event is dispatched.
+
+    Sent before a stream ends for a shutdown: EventSource waits this long before it reconnects, so a server's
+    clients, each told a different delay, do not all come back at once.
+    """
+    if milliseconds < 0:
+        raise ProtocolMisuseError(f"retry must not be negative, got {milliseconds}")
+    return f"retry: {milliseconds}\n\n"
 
 
 def event_position(payload_json: str) -> str | None:

@@ -27,6 +27,7 @@ from livegql.transport.limits import ConnectionLimits
 from livegql.transport.registry import SessionRegistry
 from livegql.transport.revocation import REVOKED, Revocations
 from livegql.transport.runtime import Runtime, Share
+from livegql.transport.shutdown import DrainReport, drain
 from livegql.transport.websocket import serve_websocket
 
 
@@ -136,6 +137,13 @@ class LiveGQL:
         closed = self._revocations.close_local(principals, reason)
         await self._revocations.announce(principals, reason)
         return closed
+
+    async def shutdown(self, grace: float | None = None) -> DrainReport:
+        """Drain this app within `grace` seconds (default `shutdown_grace_period`): refuse new WebSockets (1012)
+        and event streams (503), let running queries and mutations finish and queued events be written, then
+        close every socket with 1012 Service Restart and end every event stream so clients reconnect elsewhere.
+        `livegql serve` calls it on SIGTERM before uvicorn closes anything; `close()` still follows."""
+        return await drain(self.runtime, grace)
 
     async def close(self) -> None:
         """Stop every shared subscription stream and live query, then close the broker if the app created

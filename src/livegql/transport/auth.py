@@ -83,14 +83,6 @@ async def admit_request(
     return context, grant
 
 
-async def admitted_context(
-    runtime: Runtime, request: HTTPConnection, params: dict[str, Any]
-) -> tuple[ContextValue | None, str]:
-    """`admit_request` for a client whose admission matters only at the start: (context, "") or (None, why)."""
-    admitted = await admit_request(runtime, request, params)
-    return (None, admitted) if isinstance(admitted, str) else (admitted[0], "")
-
-
 def admitted_at_once(runtime: Runtime, request: HTTPConnection) -> ContextValue | None:
     """The context of an HTTP request when no hook can refuse it or needs awaiting (no `on_connect`, a
     mapping or no `context`): built without a coroutine, as most requests of an open API are. Else None."""

@@ -124,6 +124,9 @@ class OperationRunner:
                 self._machine.accept(keepalive=self._runtime.settings.keepalive_interval is not None)
             else:
                 self._machine.accept()
+            # The ack (or a stream's opening) goes out first: a held operation joining a live shared stream
+            # writes its acknowledgement to the outbox straight away, past the machine's queued frames.
+            self._connection.flush()
             # Legacy clients send their starts without waiting for the ack: the machine held them until now.
             self.handle(self._machine.events_received())
         self._connection.flush()

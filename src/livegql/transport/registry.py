@@ -14,9 +14,11 @@ if TYPE_CHECKING:
 class SessionRegistry:
     """The open sessions of one app (WebSocket connections and HTTP event streams), by principal too."""
 
-    __slots__ = ("_by_principal", "_open", "_principals", "on_first")
+    __slots__ = ("_by_principal", "_open", "_principals", "draining", "on_first")
 
     def __init__(self) -> None:
+        self.draining = False
+        """The app is shutting down (transport/shutdown.py): new sessions are refused, for good."""
         self.on_first: Callable[[], None] | None = None
         """Called when a session is tagged with principals while none is: from then on something is revocable."""
         self._open: set[Session] = set()

@@ -2,7 +2,7 @@
 
 A WebSocket (websocket.py) and an HTTP event stream (stream.py) differ only in how frames are written and how
 the peer's going away is noticed; the policies are here, once: slow consumers, live results that wait for
-room, dropping a peer that stops reading.
+room, dropping a peer that stops reading, and ending for a restart (shutdown.py drives that).
 """
 
 import asyncio
@@ -10,24 +10,64 @@ import contextlib
 import logging
 import socket
 import struct
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Coroutine, Generator, Sequence
+from contextvars import Context
+from typing import Any, TypeVar
 
 from starlette.requests import HTTPConnection
 from starlette.types import Send
 
 from livegql.core.config import Settings
-from livegql.protocol import CloseCode, Output
+from livegql.protocol import CloseCode, Event, Output, SubscribeReceived
 from livegql.protocol.machine import ServerMachine
 from livegql.protocol.transport_ws import State
 from livegql.transport.connection import OperationRunner
 from livegql.transport.outbox import Outbox
 from livegql.transport.runtime import Runtime
+from livegql.transport.shutdown import SERVICE_RESTART, SHUTTING_DOWN, draining
 from livegql.transport.sinks import LiveQuerySink
 
 logger = logging.getLogger("livegql.websocket")
 
 SLOW_CONSUMER = "slow consumer"
+T = TypeVar("T")
+
+
+class OperationGroup(asyncio.TaskGroup):
+    """A session's TaskGroup that can tell when the operations in it have finished: a shutdown lets running
+    queries and mutations end (their results are sent) before it closes the session."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Made on first use: an idle subscribed connection (the common one) never runs a task, and keeps no set.
+        self._running: set[asyncio.Task[Any]] | None = None
+        self._idle: asyncio.Future[None] | None = None
+
+    def create_task(
+        self,
+        coro: Generator[Any, None, T] | Coroutine[Any, Any, T],
+        *,
+        name: str | None = None,
+        context: Context | None = None,
+    ) -> "asyncio.Task[T]":
+        task = super().create_task(coro, name=name, context=context)
+        if self._running is None:
+            self._running = set()
+        self._running.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: "asyncio.Task[Any]") -> None:
+        if self._running is not None:
+            self._running.discard(task)
+        if not self._running and self._idle is not None and not self._idle.done():
+            self._idle.set_result(None)
+
+    async def idle(self) -> None:
+        """Return once no task of the group is running (at once if none is)."""
+        while self._running:
+            self._idle = asyncio.get_running_loop().create_future()
+            await self._idle
 
 
 class Session:
@@ -48,6 +88,11 @@ class Session:
         self._abort_timer: asyncio.TimerHandle | None = None
 
     def _write(self, frame: Output) -> Coroutine[Any, Any, None]:
+        raise NotImplementedError
+
+    @property
+    def task(self) -> "asyncio.Task[Any] | None":
+        """The task serving this session (the ASGI one): it ends when the session does."""
         raise NotImplementedError
 
     def _finished(self) -> None:
@@ -82,6 +127,43 @@ class Session:
             return
         logger.info("Closing a connection whose credentials ended: %s", reason)
         self._close_now(CloseCode.FORBIDDEN, reason)
+
+    def admitted(self, events: Sequence[Event]) -> Sequence[Event]:
+        """The events to run. While the app drains, operations the client starts are not: its session closes
+        with 1012 as soon as the running ones finish, and clients send again what they had not seen complete
+        once they reconnect (graphql-ws and subscriptions-transport-ws do), to a server that is not leaving.
+        Running them instead could keep a busy session, and the drain, going until the grace period ends."""
+        if not events or not draining(self.runtime):
+            return events
+        return [event for event in events if not isinstance(event, SubscribeReceived)]
+
+    async def operations_finished(self) -> None:
+        """Return once no query, mutation or init hook of this session is running (subscriptions never end)."""
+        group = self.runner.group
+        if isinstance(group, OperationGroup):
+            await group.idle()
+
+    def close_for_restart(self) -> None:
+        """The server is shutting down: stop every operation, then close with 1012 (Service Restart), which
+        clients retry with their own randomised backoff. Unlike `_close_now`, what is queued is still written
+        first: events accepted before the shutdown reach the client. A peer that does not read them within
+        `close_timeout` is cut."""
+        if self.machine.state is State.CLOSED:
+            return
+        self.runner.cancel_all()
+        self._before_restart()
+        self.machine.close(SERVICE_RESTART, SHUTTING_DOWN)
+        self.flush()
+        self._abort_timer = asyncio.get_running_loop().call_later(self.settings.close_timeout, self._drop)
+
+    def _before_restart(self) -> None:
+        """What a transport writes before its restart Close (an SSE stream: when to reconnect)."""
+
+    def cut(self) -> None:
+        """The shutdown's grace period ended before this session's last frame was written: drop it now."""
+        if self._abort_timer is not None:
+            self._abort_timer.cancel()
+        self._drop()
 
     def _close_now(self, code: CloseCode, reason: str) -> None:
         self.outbox.discard_pending()

@@ -24,11 +24,12 @@ from livegql.protocol.http import BadRequest, MediaType, check_query_size
 from livegql.protocol.sse import OperationConflict, SSEFraming, SSESingleProtocol, accepts_event_stream
 from livegql.protocol.transport_ws import State
 from livegql.transport.answer import Answer, empty_answer, error_answer, text_answer
-from livegql.transport.auth import admitted_context
-from livegql.transport.context import ContextValue
+from livegql.transport.auth import admit_request
+from livegql.transport.context import Admission, ContextValue
 from livegql.transport.http_request import read_params
 from livegql.transport.origin import check_origin
 from livegql.transport.runtime import Runtime
+from livegql.transport.shutdown import SHUTTING_DOWN, draining
 from livegql.transport.stream import HTTPStreamSession
 
 TOKEN_HEADER = "x-graphql-event-stream-token"
@@ -43,6 +44,7 @@ _TOKEN_BYTES = 32  # 256 bits from the OS's CSPRNG: not guessable, so the token 
 class _Reservation:
     request: HTTPConnection  # the admitted PUT: what the operations' context says about who is asking
     context: ContextValue
+    grant: Admission  # the PUT's admission: the stream's expiry and principals
     expiry: asyncio.TimerHandle | None = None
     session: HTTPStreamSession | None = None
 
@@ -103,13 +105,16 @@ class SingleConnectionStreams:
         accept = request.headers.get("accept")
         if accept and not any(kind in accept for kind in ("*/*", "text/*", "text/plain")):
             raise BadRequest(HTTPStatus.NOT_ACCEPTABLE, "A reservation's token is text/plain")
-        context, refusal = await admitted_context(self.runtime, request, {})
-        if context is None:
-            raise BadRequest(HTTPStatus.FORBIDDEN, refusal)
+        if draining(self.runtime):
+            raise BadRequest(HTTPStatus.SERVICE_UNAVAILABLE, SHUTTING_DOWN)
+        admitted = await admit_request(self.runtime, request, {})
+        if isinstance(admitted, str):
+            raise BadRequest(HTTPStatus.FORBIDDEN, admitted)
+        context, grant = admitted
         if len(self._reservations) >= self.runtime.settings.max_sse_reservations:
             raise BadRequest(HTTPStatus.SERVICE_UNAVAILABLE, "Too many event streams; try again later")
         token = secrets.token_urlsafe(_TOKEN_BYTES)
-        reservation = self._reservations[token] = _Reservation(request, context)
+        reservation = self._reservations[token] = _Reservation(request, context, grant)
         timeout = self.runtime.settings.sse_reservation_timeout
         reservation.expiry = asyncio.get_running_loop().call_later(timeout, self._expire, token)
         return text_answer(HTTPStatus.CREATED, token)
@@ -136,6 +141,7 @@ class SingleConnectionStreams:
         request_of_put, content_type = reservation.request, SSEFraming.content_type
         session = HTTPStreamSession(request_of_put, self.runtime, send, receive, machine, content_type=content_type)
         reservation.session = session
+        session.runner.pending_grant = reservation.grant
         try:
             await session.run(reservation.context)
         finally:
@@ -155,6 +161,9 @@ class SingleConnectionStreams:
         assert isinstance(machine, SSESingleProtocol)
         if machine.state is not State.ACKNOWLEDGED:
             raise BadRequest(HTTPStatus.CONFLICT, "The event stream is closing")
+        if draining(self.runtime):
+            # Not run: the stream ends once running operations finish; the client starts it again elsewhere.
+            raise BadRequest(HTTPStatus.SERVICE_UNAVAILABLE, SHUTTING_DOWN)
         payload = SubscribePayload(params.query, params.variables, params.operation_name, params.extensions)
         try:
             machine.start(operation_id, payload)

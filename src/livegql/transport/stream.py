@@ -17,11 +17,13 @@ from starlette.types import Receive, Send
 from livegql.protocol import Close, CloseCode, Output
 from livegql.protocol.http import error_body
 from livegql.protocol.machine import ServerMachine
+from livegql.protocol.sse import EVENT_STREAM, retry_field
 from livegql.protocol.transport_ws import State
 from livegql.transport.context import ContextValue
 from livegql.transport.limits import RETRY_AFTER_SECONDS, TOO_MANY_CONNECTIONS, client_address
 from livegql.transport.runtime import Runtime
-from livegql.transport.session import Session
+from livegql.transport.session import OperationGroup, Session
+from livegql.transport.shutdown import SERVICE_RESTART, SHUTTING_DOWN, draining, retry_after_header, retry_delay
 
 # What keeps proxies and servers from holding the stream back: no caching or transforming (compression
 # buffers), nginx's own switch, and keep-alive for HTTP/1.0 intermediaries.
@@ -31,13 +33,14 @@ STREAM_HEADERS = [
     (b"connection", b"keep-alive"),
 ]
 _JSON = b"application/json; charset=utf-8"
-GOING_AWAY = "server shutting down"
+GOING_AWAY = SHUTTING_DOWN
 # A Close before anything was written: the status that says why.
 _STATUS_BEFORE_START = {
     CloseCode.FORBIDDEN: HTTPStatus.FORBIDDEN,
     CloseCode.CONNECTION_INITIALISATION_TIMEOUT: HTTPStatus.REQUEST_TIMEOUT,
     CloseCode.TRY_AGAIN_LATER: HTTPStatus.SERVICE_UNAVAILABLE,
     CloseCode.GOING_AWAY: HTTPStatus.SERVICE_UNAVAILABLE,
+    SERVICE_RESTART: HTTPStatus.SERVICE_UNAVAILABLE,
     CloseCode.BAD_REQUEST: HTTPStatus.BAD_REQUEST,
 }
 
@@ -58,6 +61,7 @@ class HTTPStreamSession(Session):
         super().__init__(request, runtime, send, machine)
         self._receive = receive
         self._content_type = content_type.encode()
+        self._event_stream = content_type.startswith(EVENT_STREAM)
         self._started = False
         self._ended = False  # the session is over: shut down, or its response is complete
         self._body_done = False  # the outbox wrote the end of the body, or found the client gone
@@ -70,7 +74,13 @@ class HTTPStreamSession(Session):
 
     async def run(self, context: ContextValue) -> None:
         """Start the admitted client's operations and stream until the last frame or the client leaves; or,
-        with too many connections open (from this client or in all), answer 503 at once."""
+        with too many connections open (from this client or in all), or while shutting down, answer 503 at once."""
+        if draining(self.runtime):
+            self._started = self._ended = True
+            await self._respond_error(
+                HTTPStatus.SERVICE_UNAVAILABLE, SHUTTING_DOWN, (retry_after_header(self.settings),)
+            )
+            return
         limits, client = self.runtime.connections, client_address(self.request.scope)
         if not limits.acquire(client):
             self._started = self._ended = True
@@ -87,7 +97,7 @@ class HTTPStreamSession(Session):
         self.runtime.sessions.add(self)  # until _shut_down
         self._schedule_heartbeat()
         try:
-            async with asyncio.TaskGroup() as group:
+            async with OperationGroup() as group:
                 self.runner.group = group
                 try:
                     self.runner.adopt(context)
@@ -110,11 +120,26 @@ class HTTPStreamSession(Session):
         rather than a connection cut mid-chunk. Best effort, bounded, and only when no write is in flight."""
         if not self._started or self.outbox.busy or self.machine.state is State.CLOSED:
             return
+        preamble = self._restart_preamble()
         self.machine.close(CloseCode.GOING_AWAY, GOING_AWAY)
         with contextlib.suppress(Exception):
             async with asyncio.timeout(self.settings.close_timeout):
-                for frame in self.machine.data_to_send():
+                for frame in [*preamble, *self.machine.data_to_send()]:
                     await self._write(frame)
+
+    @property
+    def task(self) -> asyncio.Task[Any] | None:
+        return self._waiter
+
+    def _before_restart(self) -> None:
+        self.outbox.extend(self._restart_preamble())
+
+    def _restart_preamble(self) -> list[Output]:
+        """An open SSE stream is told when to reconnect (a random delay in `shutdown_retry_window`), so the
+        clients of a restarting server spread out; it then resumes from its Last-Event-ID."""
+        if self._event_stream and self.machine.state is State.ACKNOWLEDGED:
+            return [retry_field(round(retry_delay(self.settings) * 1000))]
+        return []
 
     def feed(self) -> None:
         """Run what the machine received from another request (single connection mode's POST and DELETE)."""

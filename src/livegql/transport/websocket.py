@@ -22,7 +22,8 @@ from livegql.protocol.transport_ws import State
 from livegql.transport.limits import TOO_MANY_CONNECTIONS, client_address
 from livegql.transport.origin import origin_allowed
 from livegql.transport.runtime import Runtime
-from livegql.transport.session import Session
+from livegql.transport.session import OperationGroup, Session
+from livegql.transport.shutdown import SERVICE_RESTART, SHUTTING_DOWN, draining
 
 logger = logging.getLogger("livegql.websocket")
 
@@ -50,6 +51,12 @@ async def serve_websocket(websocket: WebSocket, runtime: Runtime, send: Send) ->
         await websocket.close(CloseCode.SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
         return
     subprotocol, machine = negotiated
+    if draining(runtime):
+        # Accept, then 1012 Service Restart: clients retry it (graphql-ws with its randomised backoff) and reach
+        # another server, where a refused upgrade would show them no code at all.
+        await websocket.accept(subprotocol=subprotocol)
+        await websocket.close(SERVICE_RESTART, SHUTTING_DOWN)
+        return
     limits, client = runtime.connections, client_address(websocket.scope)
     if not limits.acquire(client):
         # Accept, then 1013 Try Again Later: browsers see the code (a refused upgrade shows none) and graphql-ws
@@ -97,7 +104,7 @@ class WebSocketConnection(Session):
         if self.settings.keepalive_interval is not None:
             self._ping_timer = loop.call_later(self.settings.keepalive_interval, self._ping)
         try:
-            async with asyncio.TaskGroup() as group:
+            async with OperationGroup() as group:
                 self.runner.group = group
                 try:
                     await self._read()
@@ -109,6 +116,10 @@ class WebSocketConnection(Session):
                 raise  # cancelled from outside (server shutdown): let it propagate
             task.uncancel()  # the Close was written (or the peer vanished): the connection is over, as designed
 
+    @property
+    def task(self) -> asyncio.Task[Any] | None:
+        return self._reader
+
     def _shut_down(self) -> None:
         for timer in (self._init_timer, self._ping_timer):
             if timer is not None:
@@ -119,6 +130,8 @@ class WebSocketConnection(Session):
         # Plain mode has no handshake message: its machine starts with the event that asks on_connect.
         self.runner.handle(self.machine.events_received())
         self.flush()
+        if draining(self.runtime):
+            self.close_for_restart()  # accepted just as the shutdown began: it would be missed by its sweep
         try:
             while self.machine.state is not State.CLOSED:
                 data = await self._receive()
@@ -128,7 +141,7 @@ class WebSocketConnection(Session):
                     self.machine.close(CloseCode.BAD_REQUEST, "Message too large")
                 else:
                     self.protocol.receive_text(data)
-                    self.runner.handle(self.machine.events_received())
+                    self.runner.handle(self.admitted(self.machine.events_received()))
                 self.flush()
             # Closed by us: once the Close is written the outbox ends the connection. Wait for the peer meanwhile.
             while await self._receive() is not None:
