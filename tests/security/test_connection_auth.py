@@ -5,7 +5,10 @@ connections and streams close at once while everyone else's go on."""
 import asyncio
 from typing import Any
 
+import pytest
+
 from livegql.protocol import CloseCode
+from livegql.transport.sse_single import TOKEN_HEADER
 from tests.security.auth_app import AuthServer, auth_server
 from tests.support.server import subscribers
 from tests.support.streams import MULTIPART, SSEReader, open_stream, stream_client
@@ -194,3 +197,30 @@ async def test_an_http_request_with_expired_credentials_gets_403(auth_server: Au
             )
             assert response.status_code == status, response.text
         assert response.json() == {"data": {"whoami": "alice"}}
+
+
+@pytest.mark.parametrize("ending", ["expiry", "revocation"])
+async def test_a_single_connection_sse_stream_ends_at_expiry_or_revocation(
+    auth_server: AuthServer, ending: str
+) -> None:
+    """The PUT is what `on_connect` admits: its Admission governs the stream reserved with it."""
+    auth_server.tokens.lifetimes["put"] = ("alice", 0.3 if ending == "expiry" else None)
+    url = auth_server.server.http_url
+    async with stream_client() as client:
+        reserved = await client.put(url, headers={"authorization": "Bearer put"})
+        assert reserved.status_code == 201, reserved.text
+        token = reserved.text
+        async with open_stream(client, url, method="GET", headers={TOKEN_HEADER: token}) as response:
+            reader = SSEReader(response)
+            await reader.comment()  # the stream is open
+            started = await client.post(
+                url,
+                json={"query": NEWS, "extensions": {"operationId": "1"}},
+                headers={TOKEN_HEADER: token, "authorization": "Bearer put"},
+            )
+            assert started.status_code == 202, started.text
+            await _subscribed(auth_server, 1)
+            if ending == "revocation":
+                assert await auth_server.server.acall(_revoke(auth_server, "user:alice")) == 1
+            await reader.end(limit=5.0)
+    await _subscribed(auth_server, 0)

@@ -199,3 +199,22 @@ async def test_a_mutation_over_get_is_405_and_not_run(guarded: LiveServer, door:
         assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED, (accept, response.text)
         assert response.headers["allow"] == "POST"
     assert door.ran[before:] == []
+
+
+async def test_an_acknowledged_subscription_joining_a_live_stream_gets_a_well_formed_body(
+    guarded: LiveServer, http: httpx.AsyncClient
+) -> None:
+    """The second subscriber joins a stream that is already live, so its acknowledgement is written at once:
+    after the body's opening delimiter, not before it (a malformed body Apollo's parser would reject)."""
+    topic = "multipart-acknowledged"
+    payload = {"query": WATCH, "variables": {"t": topic}, "extensions": {"acknowledge": True}}
+    async with open_stream(http, guarded.http_url, payload, accept=APOLLO_ACCEPT) as first:
+        early = MultipartReader(first)
+        assert (await early.payload())["payload"]["extensions"]["subscribed"] is True
+        async with open_stream(http, guarded.http_url, payload, accept=APOLLO_ACCEPT) as second:
+            late = MultipartReader(second)
+            assert (await late.payload())["payload"]["extensions"]["subscribed"] is True
+            assert second.headers["content-type"].startswith("multipart/mixed")
+            await publish(guarded, topic, "both")
+            for reader in (early, late):
+                assert (await reader.payload())["payload"]["data"] == {"topic": "both"}
