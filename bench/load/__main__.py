@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 import uvloop
 
+from bench.load.connections import ConnectionsParams, run_connections
 from bench.load.errors import ScenarioError
 from bench.load.fanout import FanoutParams, run_fanout
 from bench.load.fanout_redis import FanoutRedisParams, run_fanout_redis
@@ -37,6 +38,8 @@ SCENARIOS: dict[str, tuple[Driver, type[Any]]] = {
     # The stall scenario's two halves, each run once without and once with the client that stops reading.
     "stall-fanout": (run_stall_fanout, StallFanoutParams),
     "stall-live": (run_stall_live, StallLiveParams),
+    # The load test's (tests/scale/test_load_connections.py): many subscribed sockets, paced events over topics.
+    "connections": (run_connections, ConnectionsParams),
 }
 
 

@@ -45,7 +45,7 @@ async def _publish_all(publisher: Publisher, plan: Plan, how: Publishing, began_
 async def run_phase(
     publishers: list[Publisher],
     plans: list[Plan],
-    subscribers: list[TopicSubscriber],
+    subscribers: Sequence[TopicSubscriber],
     progress: Progress,
     *,
     pid: int | Sequence[int],
@@ -87,7 +87,7 @@ async def run_phase(
     }
 
 
-def subscriber_problems(subscribers: list[TopicSubscriber], publishers: list[Publisher]) -> dict[str, Any]:
+def subscriber_problems(subscribers: Sequence[TopicSubscriber], publishers: Sequence[Publisher]) -> dict[str, Any]:
     """Protocol-level problems (error results, unexpected messages, server seq gaps) and failed publishes."""
     failures = [failure for publisher in publishers for failure in publisher.failures]
     return {

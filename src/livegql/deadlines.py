@@ -45,10 +45,20 @@ class FirstRequestDeadline(_DefaultHTTP):
         super().connection_made(transport)
         self._deadline = self.loop.call_later(self.seconds, self._first_request_overdue)
 
+    def on_headers_complete(self) -> None:
+        # The first head is in (a request, or a WebSocket upgrade): the deadline has nothing left to guard, and a
+        # pending timer would keep this protocol object, about 5 KiB, alive after an upgrade for its full term.
+        self._cancel_deadline()
+        super().on_headers_complete()
+
     def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_deadline()
+        super().connection_lost(exc)
+
+    def _cancel_deadline(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
-        super().connection_lost(exc)
+            self._deadline = None
 
     def _first_request_overdue(self) -> None:
         # uvicorn sets `cycle` once a request head is complete; an upgrade hands the transport to the WebSocket

@@ -13,12 +13,8 @@ import asyncio
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +25,7 @@ from bench.load.session import open_session, open_sessions
 from bench.load.ws import WebSocketClient
 
 from tests.scale.descriptors import descriptors
-from tests.support.processes import ROOT, ServerProcess, _first_address
+from tests.support.processes import ServerProcess, serve_process
 
 CLIENTS = int(os.environ.get("LIVEGQL_SHUTDOWN_CLIENTS", "2000"))
 BEFORE_SIGTERM = 30  # events accepted before the signal: the stream is well under way
@@ -97,21 +93,6 @@ class Publisher:
             seq += 1
 
 
-@contextmanager
-def server_process(log: Path) -> Iterator[ServerProcess]:
-    """`livegql serve` of the shutdown app, its stderr (uvicorn's and livegql's log) in `log`."""
-    command = [sys.executable, "-m", "livegql", "serve", TARGET, "--port", "0", "--grace-period", str(GRACE)]
-    with log.open("w") as stderr:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
-        try:
-            address, path = _first_address(process)
-            yield ServerProcess(process, address, path)
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=10)
-
-
 async def subscribe_all(host: str, port: int, path: str) -> list[Subscriber]:
     clients = await open_sessions(host, port, path, CLIENTS, CONCURRENCY)
     loop = asyncio.get_running_loop()
@@ -162,7 +143,7 @@ async def run(server: ServerProcess) -> dict[str, Any]:
 
 def test_shutdown_with_clients_mid_stream_loses_nothing_accepted(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
-    with descriptors(CLIENTS + 1000), server_process(log) as server:
+    with descriptors(CLIENTS + 1000), serve_process(TARGET, "--grace-period", str(GRACE), log=log) as server:
         result = asyncio.run(run(server))
     drained = _DRAIN_LINE.search(log.read_text())
     print(  # the figures docs/benchmarks.md records (-s shows them)

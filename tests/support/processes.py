@@ -69,14 +69,19 @@ def _first_address(process: subprocess.Popen[str]) -> tuple[str, str]:
 
 
 @contextmanager
-def serve_process(target: str, *args: str, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
-    """`python -m livegql serve TARGET --port 0 ARGS...` from the project root; stopped on exit."""
+def serve_process(
+    target: str, *args: str, env: dict[str, str] | None = None, log: Path | None = None
+) -> Iterator[ServerProcess]:
+    """`python -m livegql serve TARGET --port 0 ARGS...` from the project root; stopped on exit. With `log`, its
+    stderr (uvicorn's and livegql's log lines, one per connection at info level) goes to that file."""
     command: Sequence[str] = [sys.executable, "-m", "livegql", "serve", target, "--port", "0", *args]
+    stderr = log.open("w") if log is not None else None
     process = subprocess.Popen(
         command,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         start_new_session=True,  # a Ctrl-C of the test run reaches it only through us
     )
@@ -87,3 +92,5 @@ def serve_process(target: str, *args: str, env: dict[str, str] | None = None) ->
         if process.poll() is None:
             process.kill()
         process.wait(timeout=10)
+        if stderr is not None:
+            stderr.close()

@@ -180,14 +180,26 @@ class Session:
         that reads nothing never lets happen: its socket and megabytes of kernel buffers would stay forever.
         So where the server exposes its transport (uvicorn: the protocol object behind `send`), abort it.
         """
-        protocol = getattr(self._send, "__self__", None)
-        transport = getattr(protocol, "transport", None)
-        abort = getattr(transport, "abort", None)
-        if callable(abort):
+        transport = self._transport()
+        if transport is not None:
             logger.info("Aborting a slow consumer's connection: its last frame could not be written")
             _discard_unsent_on_close(transport)
-            abort()
+            transport.abort()
         self._finished()
+
+    def abort_unless_closed_within(self, delay: float) -> None:
+        """After our Close, uvicorn waits 10 s for the peer's own before it lets the TCP connection go: for a
+        peer that never even initialised, `delay` is enough. Outlives the session, which ends once the Close
+        is written."""
+        transport = self._transport()
+        if transport is not None:
+            asyncio.get_running_loop().call_later(delay, _abort_if_open, transport)
+
+    def _transport(self) -> Any:
+        """The server's transport behind `send` (uvicorn: the protocol object's), or None where not exposed."""
+        protocol = getattr(self._send, "__self__", None)
+        transport = getattr(protocol, "transport", None)
+        return transport if callable(getattr(transport, "abort", None)) else None
 
     def end_operation(self, id: str, errors_json: str | None) -> None:
         """A shared stream ended for operation `id`: Complete it, or send its Error."""
@@ -209,6 +221,11 @@ class Session:
 
     def initialised(self) -> None:
         """The init hook decided (a session with a deadline for it cancels the deadline here)."""
+
+
+def _abort_if_open(transport: Any) -> None:
+    if not transport.is_closing():
+        transport.abort()
 
 
 def _discard_unsent_on_close(transport: Any) -> None:

@@ -177,6 +177,7 @@ class WebSocketConnection(Session):
     def _init_timeout_expired(self) -> None:
         self.machine.init_timeout_expired()
         self.flush()
+        self.abort_unless_closed_within(self.settings.close_timeout)
 
     def _ping(self) -> None:
         if self.machine.state is State.CLOSED:
