@@ -111,6 +111,8 @@ async def test_a_message_over_the_size_limit_closes_4400() -> None:
     with serve(app) as live:
         async with connect(live.ws_url, subprotocols=LEGACY) as peer:
             await peer.send({"type": "connection_init", "payload": {"pad": "x" * 2048}})
+            # Legacy clients learn why only from connection_error: it comes before the close.
+            assert await peer.receive() == {"type": "connection_error", "payload": {"message": "Message too large"}}
             assert await peer.closed() == (4400, "Message too large")
 
 

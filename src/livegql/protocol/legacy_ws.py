@@ -34,6 +34,7 @@ __all__ = ["LEGACY_TRANSITIONS", "LegacyEvent", "LegacyServerProtocol"]
 _OPEN: Final = (State.AWAITING_INIT, State.INITIALISING, State.ACKNOWLEDGED)
 _TOO_MANY_INITS: Final = Close(CloseCode.TOO_MANY_INITIALISATION_REQUESTS, "Too many initialisation requests")
 _TERMINATED: Final = Close(CloseCode.NORMAL_CLOSURE, "")
+_TOLD_TO_CLIENT: Final = frozenset({CloseCode.BAD_REQUEST, CloseCode.FORBIDDEN})
 
 # Where each client message leads from each open state: the next state, or the Close it earns.
 # A pair absent here is a server-only type: answered with connection_error, the socket stays open.
@@ -207,9 +208,14 @@ class LegacyServerProtocol(ServerMachineBase[LegacyEvent]):
         return True
 
     def close(self, code: CloseCode, reason: str) -> None:
-        """Close from our side (e.g. 4500 on a bug, 1001 on shutdown). Idempotent."""
+        """Close from our side (e.g. 4500 on a bug, 1001 on shutdown). Idempotent. A refusal of the client's
+        doing (4400 a message too large, 4403 credentials expired or revoked) is told in connection_error too."""
         if self._state is not State.CLOSED:
-            self._close(Close(code, reason))
+            close = Close(code, reason)
+            if code in _TOLD_TO_CLIENT:
+                self._fail(close)
+            else:
+                self._close(close)
 
     def connection_lost(self) -> None:
         """The socket is gone: nothing more can be sent, so nothing is queued."""

@@ -54,7 +54,6 @@ __all__ = [
 _OPEN: Final = (State.AWAITING_INIT, State.INITIALISING, State.ACKNOWLEDGED)
 _TOO_MANY_INITS: Final = Close(CloseCode.TOO_MANY_INITIALISATION_REQUESTS, "Too many initialisation requests")
 _UNAUTHORIZED: Final = Close(CloseCode.UNAUTHORIZED, "Unauthorized")
-_BAD_REFRESH: Final = Close(CloseCode.BAD_REQUEST, f'Ping payload "{REFRESH_KEY}" must be an object')
 
 # Where each client message leads from each open state: the next state, or the Close it earns.
 # A pair absent here is a server-only type (connection_ack, next, error): "Invalid message", 4400.
@@ -148,15 +147,14 @@ class ServerProtocol(ServerMachineBase[Event]):
             raise AssertionError(message)
 
     def _ping(self, payload: dict[str, Any] | None) -> None:
-        # The spec leaves a Ping's payload to the peers: livegql reads a `refresh` entry as new credentials,
-        # which the graphql-ws client (and gql's send_ping) can send without leaving the protocol.
+        # The spec leaves a Ping's payload to the peers: livegql reads a `refresh` object as new credentials,
+        # which the graphql-ws client (and gql's send_ping) can send without leaving the protocol. Anything else
+        # is an ordinary Ping, as the spec has it: a peer must not be closed for a payload the spec allows.
         refresh = payload.get(REFRESH_KEY) if payload is not None else None
-        if refresh is None or self._state is not State.ACKNOWLEDGED:
-            self._events.append(PingReceived(payload))
-        elif isinstance(refresh, dict):
+        if isinstance(refresh, dict) and self._state is State.ACKNOWLEDGED:
             self._events.append(RefreshReceived(refresh))
         else:
-            self._close(_BAD_REFRESH)
+            self._events.append(PingReceived(payload))
 
     def _subscribe(self, message: Subscribe) -> None:
         # "Subscribe": reserved here, before the transport awaits anything, so a duplicate always gets 4409.

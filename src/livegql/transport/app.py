@@ -24,6 +24,7 @@ from livegql.transport.cors import with_cors
 from livegql.transport.health import health_route
 from livegql.transport.http import HTTPEndpoint
 from livegql.transport.limits import ConnectionLimits
+from livegql.transport.logs import demote_client_errors
 from livegql.transport.registry import SessionRegistry
 from livegql.transport.revocation import REVOKED, Revocations
 from livegql.transport.runtime import Runtime, Share
@@ -68,6 +69,7 @@ class LiveGQL:
         **setting_overrides: Any,
     ) -> None:
         self.schema = with_live_directive(_load_schema(schema, resolvers))
+        demote_client_errors()
         try:
             self.settings = dataclasses.replace(settings or Settings(), **setting_overrides)
         except TypeError as error:
