@@ -8,8 +8,8 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 from urllib.parse import urlsplit
 
 import uvicorn
@@ -207,12 +207,23 @@ def _run_workers(workers: int, listener: socket.socket, tls: TLSFiles | None) ->
         ssl_keyfile=keyfile,
     )
     supervisor = Multiprocess(config, sockets=[listener])
-    # uvicorn builds each worker's Server inside its Process class: a subclass of it runs a DrainingServer.
-    with mock.patch.object(multiprocess, "Process", DrainingProcess):
+    with _draining_workers():
         supervisor.run()
     # uvicorn stops every worker when one fails before serving (it would fail again if restarted).
     if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
         raise CommandError("a worker failed to start (its error is above)")
+
+
+@contextlib.contextmanager
+def _draining_workers() -> Iterator[None]:
+    """uvicorn's supervisor builds each worker's Server inside the `Process` class its module names, and offers
+    no parameter for it: while the supervisor runs, that name is DrainingProcess, whose server drains."""
+    original = multiprocess.Process
+    multiprocess.Process = DrainingProcess  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        multiprocess.Process = original  # type: ignore[misc]
 
 
 def address(listener: socket.socket) -> str:
