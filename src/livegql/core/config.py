@@ -46,6 +46,10 @@ class Settings:
     multipart_protocol: bool = True
     """Serve subscriptions and live queries as Apollo multipart HTTP responses to requests whose Accept names
     `multipart/mixed;subscriptionSpec=1.0`."""
+    graphiql: bool | None = None
+    """Serve GraphiQL at the GraphQL path to browsers (a GET whose Accept prefers `text/html`), with subscriptions
+    and live queries streaming over WebSocket; its assets come from the package. None follows `production` (off
+    in production, like introspection, which it needs); False answers such requests as before (JSON)."""
     sse_reservation_timeout: float = 10.0
     """Seconds a single-connection SSE reservation (a PUT's token) waits for its event stream to open."""
     max_sse_reservations: int = 10_000

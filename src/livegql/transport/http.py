@@ -47,6 +47,8 @@ from livegql.transport.auth import admit_request, admitted_at_once
 from livegql.transport.connection import RESUME_EXTENSION
 from livegql.transport.context import Admission, ContextValue
 from livegql.transport.csrf import check_csrf
+from livegql.transport.graphiql import enabled as graphiql_enabled
+from livegql.transport.graphiql import graphiql_answer, wants_graphiql
 from livegql.transport.http_request import read_params
 from livegql.transport.origin import check_origin
 from livegql.transport.runtime import Runtime
@@ -68,9 +70,14 @@ class HTTPEndpoint:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.single = SingleConnectionStreams(runtime)
+        self.graphiql = graphiql_enabled(runtime.settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
+        if self.graphiql and wants_graphiql(request):
+            # A browser's navigation: the IDE, never an execution (a link must not run an operation).
+            await graphiql_answer(request).send(send)
+            return
         if self.runtime.settings.sse_protocol and self.single.claims(request):
             await self.single.serve(request, send, receive)
             return
