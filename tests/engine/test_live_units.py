@@ -14,6 +14,7 @@ from livegql.engine.keys import KeyCollector
 from livegql.engine.operations import is_live
 from livegql.engine.revision import Revision
 from livegql.engine.schema import build_schema_with_resolvers, with_live_directive
+from livegql.transport.counters import TransportCounters
 from livegql.transport.sinks import LiveQuerySink
 from tests.support.live_helpers import SDL, Store, make_resolvers
 
@@ -164,9 +165,11 @@ def test_a_revision_with_errors_or_after_errors_is_sent_whole() -> None:
 
 
 class StubConnection:
-    """What LiveQuerySink uses of a WebSocketConnection: the outbox's `full`, the machine, flush and defer."""
+    """What LiveQuerySink uses of a WebSocketConnection: the outbox's `full`, the machine, flush, defer and the
+    counters."""
 
     def __init__(self) -> None:
+        self.counters = TransportCounters()
         self.full = False
         self.sent: list[Any] = []
         self.deferred: list[LiveQuerySink] = []
@@ -196,9 +199,11 @@ def test_a_full_send_queue_keeps_only_the_latest_revision(patches: bool) -> None
     sink.push_revision(revisions[3])
     assert len(connection.sent) == 2
     assert connection.deferred == [sink]  # deferred once, however many results wait
+    assert connection.counters.live_coalesced == 1  # revision 3 replaced by 4 while waiting
     connection.full = False
     sink.release()
     sink.push_revision(revisions[4])
+    assert connection.counters.live_deliveries == 4
     if patches:
         assert connection.sent[0] == {"data": {"n": 1}, "revision": 1}
         assert connection.sent[1]["revision"] == 2

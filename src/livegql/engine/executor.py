@@ -4,6 +4,7 @@ context, so that a subscription's events and the runs of one request reuse one c
 graphql-core 3.2 and 3.3 differ there, and graphql_compat absorbs that."""
 
 from collections.abc import AsyncIterable, AsyncIterator
+from time import perf_counter
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, GraphQLSchema, OperationType, get_operation_ast
@@ -16,6 +17,7 @@ from livegql.engine.limit_rules import DocumentLimits
 from livegql.engine.prepared import BoundOperation, OperationKind, PreparedOperation, RequestError
 from livegql.engine.results import ResultEncoder
 from livegql.engine.schema import event_as_value
+from livegql.engine.stats import ExecutionStats
 
 __all__ = [
     "BoundOperation",
@@ -45,6 +47,8 @@ class Executor:
         self.documents = DocumentCache(schema, document_cache_size, limits)
         self.hide_suggestions = not self.documents.limits.suggestions
         """Leave "Did you mean …?" out of variable coercion errors too (validation's are left out by the cache)."""
+        self.stats = ExecutionStats()
+        """Execution times by kind, read by the metrics endpoint."""
 
     def prepare(self, query: str, operation_name: str | None = None) -> PreparedOperation:
         """Raise RequestError when the text does not parse or validate or names no single operation."""
@@ -66,9 +70,20 @@ class Executor:
     bind = bind_operation
     """`bind(prepared, variables, *, middleware=None) -> BoundOperation`: coerce the variables once (raises
     RequestError when they do not coerce) and build the execution context that every run of it reuses."""
-    run = run_operation
-    """`await run(bound, context, root_value=None) -> ExecutionResult`: execute once, ignoring @defer and @stream
-    (one complete result). Runs of one bound operation must not overlap."""
+    _run = run_operation  # untimed: subscription events and live queries are timed as their own kinds
+
+    async def run(self, bound: BoundOperation, context: Any, root_value: Any = None) -> ExecutionResult:
+        """Execute a query or mutation once, ignoring @defer and @stream (one complete result), timed in
+        `stats` by its kind. Runs of one bound operation must not overlap."""
+        stats = self.stats
+        histogram = stats.mutation if bound.prepared.kind is OperationKind.MUTATION else stats.query
+        histogram.running += 1
+        started = perf_counter()
+        try:
+            return await self._run(bound, context, root_value)
+        finally:
+            histogram.running -= 1
+            histogram.observe(perf_counter() - started)
 
     async def execute(
         self,
@@ -78,12 +93,13 @@ class Executor:
         root_value: Any = None,
         middleware: list[Any] | None = None,
     ) -> ExecutionResult:
-        """Bind and run once; variable errors come back as a result with errors, as from graphql-core."""
+        """Bind and run once; variable errors come back as a result with errors, as from graphql-core. Untimed:
+        the live-query hub, its caller, times its executions as their own kind."""
         try:
             bound = self.bind(prepared, variables, middleware=middleware)
         except RequestError as error:
             return ExecutionResult(None, error.errors)
-        return await self.run(bound, context, root_value)
+        return await self._run(bound, context, root_value)
 
     async def run_incremental(
         self, bound: BoundOperation, context: Any, encoder: ResultEncoder, root_value: Any = None
@@ -122,14 +138,19 @@ class Executor:
     ) -> AsyncIterator[ExecutionResult]:
         """The spec's MapSourceToResponseEvent: each event executed as the root value of the operation (by the
         compiled plan when there is one and it can answer, else by graphql-core)."""
+        observe = self.stats.subscription.observe
         try:
             async for event in source:
+                started = perf_counter()
                 if plan is not None:
                     data = plan(event)
                     if data is not GIVE_UP:
+                        observe(perf_counter() - started)
                         yield ExecutionResult(data, None)
                         continue
-                yield await self.run(bound, context, root_value=event)
+                result = await self._run(bound, context, root_value=event)
+                observe(perf_counter() - started)
+                yield result
         finally:
             aclose = getattr(source, "aclose", None)
             if aclose is not None:

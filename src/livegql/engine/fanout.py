@@ -87,6 +87,8 @@ class SubscriptionHub:
         self._streams: dict[OperationKey, _Stream] = {}
         self.executions = 0
         """Subscription results computed so far (one per event per distinct operation): for tests and metrics."""
+        self.subscribers = 0
+        """Members of every stream right now (one per subscribed operation of a client): for metrics."""
 
     @property
     def stream_count(self) -> int:
@@ -112,6 +114,7 @@ class SubscriptionHub:
             stream = self._streams[key] = _Stream(key)
             stream.task = asyncio.get_running_loop().create_task(self._pump(stream, bound, context))
         stream.members[id(sink)] = sink
+        self.subscribers += 1
         if viewer is not None:
             stream.viewers[id(sink)] = viewer
         if acknowledge:
@@ -124,7 +127,10 @@ class SubscriptionHub:
     def _leave(self, stream: _Stream, sink: StreamSink) -> None:
         stream.awaiting.pop(id(sink), None)
         stream.viewers.pop(id(sink), None)
-        if stream.members.pop(id(sink), None) is None or stream.members:
+        if stream.members.pop(id(sink), None) is None:
+            return
+        self.subscribers -= 1
+        if stream.members:
             return
         if self._streams.get(stream.key) is stream:
             del self._streams[stream.key]
@@ -192,6 +198,7 @@ class SubscriptionHub:
             del self._streams[stream.key]
         members = tuple(stream.members.values())
         stream.members.clear()
+        self.subscribers -= len(members)
         stream.awaiting.clear()
         stream.viewers.clear()
         for sink in members:

@@ -8,6 +8,7 @@ a new result is pushed only when its encoding changed.
 import asyncio
 import logging
 from collections.abc import Iterable
+from time import perf_counter
 from typing import Any, Protocol
 
 from graphql import GraphQLError
@@ -84,6 +85,8 @@ class LiveQueryHub:
         self._hearing = False  # the listener's broker subscription is live: no invalidation can be missed
         self.executions = 0
         """Live-query executions so far, however many watchers shared each one: for tests and metrics."""
+        self.watchers = 0
+        """Members of every live query right now (one per live operation of a client): for metrics."""
 
     @property
     def query_count(self) -> int:
@@ -99,14 +102,17 @@ class LiveQueryHub:
             query = self._queries[key] = _LiveQuery(key, prepared, variables, context)
             self._start(query)
         query.members[id(sink)] = sink
+        self.watchers += 1
         if query.revision is not None:
             sink.push_revision(query.revision)
         return lambda: self._leave(query, sink)
 
     def _leave(self, query: _LiveQuery, sink: LiveSink) -> None:
-        if query.members.pop(id(sink), None) is None or query.members:
+        if query.members.pop(id(sink), None) is None:
             return
-        self._drop(query)
+        self.watchers -= 1
+        if not query.members:
+            self._drop(query)
 
     def _drop(self, query: _LiveQuery) -> None:
         if self._queries.get(query.key) is query:
@@ -150,7 +156,9 @@ class LiveQueryHub:
         context = {**query.context, RESOURCE_KEYS: keys}
         try:
             collector = KeyCollector(self._executor.schema, keys)
+            started = perf_counter()
             result = await self._executor.execute(query.prepared, query.variables, context, middleware=[collector])
+            self._executor.stats.live.observe(perf_counter() - started)
             payload = self._encoder.encode_result(result)
         except asyncio.CancelledError:
             raise
@@ -172,6 +180,7 @@ class LiveQueryHub:
     def _fail(self, query: _LiveQuery, errors_json: str) -> None:
         members = tuple(query.members.values())
         query.members.clear()
+        self.watchers -= len(members)
         self._drop(query)
         for sink in members:
             sink.fail(errors_json)
@@ -223,6 +232,7 @@ class LiveQueryHub:
         """Stop every live query (application shutdown)."""
         tasks = [query.task for query in self._queries.values() if query.task is not None]
         for query in tuple(self._queries.values()):
+            self.watchers -= len(query.members)
             query.members.clear()
             self._drop(query)
         if self._listener is not None:

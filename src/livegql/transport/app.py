@@ -21,10 +21,11 @@ from livegql.engine.live import LiveQueryHub
 from livegql.engine.schema import ResolverMap, with_live_directive
 from livegql.transport.context import ContextFactory, OnConnect
 from livegql.transport.cors import with_cors
-from livegql.transport.health import health_route
+from livegql.transport.health import health_route, ready_route
 from livegql.transport.http import HTTPEndpoint
 from livegql.transport.limits import ConnectionLimits
 from livegql.transport.logs import demote_client_errors
+from livegql.transport.metrics import metrics_route
 from livegql.transport.registry import SessionRegistry
 from livegql.transport.revocation import REVOKED, Revocations
 from livegql.transport.runtime import Runtime, Share
@@ -51,7 +52,8 @@ class LiveGQL:
     Without `pubsub`, the app creates its broker from the environment (`LIVEGQL_BROKER_URL`, which
     `livegql serve --broker URL` sets; in memory when unset) and closes it when the app closes. A `pubsub`
     passed in belongs to the caller, who closes it. `health_path` serves `GET` with the broker's health
-    (200 or 503, JSON); None serves none.
+    (200 or 503, JSON); `ready_path` whether to route new clients here (503 while draining or while the
+    broker is down); `metrics_path` Prometheus metrics (`livegql_*`). None serves none of them.
     """
 
     def __init__(
@@ -65,6 +67,8 @@ class LiveGQL:
         share: Share = "identity",
         authorize_event: AuthorizeEvent | None = None,
         health_path: str | None = "/health",
+        ready_path: str | None = "/ready",
+        metrics_path: str | None = "/metrics",
         settings: Settings | None = None,
         **setting_overrides: Any,
     ) -> None:
@@ -112,11 +116,21 @@ class LiveGQL:
         self._http = HTTPEndpoint(self.runtime)
         self._http_app = with_cors(self._http, self.settings)  # the endpoint itself unless CORS is configured
         routes = [Route(self.settings.path, self._http_app, methods=None)]
-        if health_path is not None:
-            if health_path == self.settings.path:
-                raise ConfigurationError(f"health_path {health_path!r} is the GraphQL path")
-            routes.append(health_route(health_path, self.pubsub))
+        routes.extend(self._side_routes(health_path, ready_path, metrics_path))
         self._router = Starlette(routes=routes, lifespan=self._lifespan)
+
+    def _side_routes(self, health: str | None, ready: str | None, metrics: str | None) -> list[Route]:
+        """The operational endpoints beside the GraphQL path (each None when its path is)."""
+        for name, path in (("health_path", health), ("ready_path", ready), ("metrics_path", metrics)):
+            if path is not None and path == self.settings.path:
+                raise ConfigurationError(f"{name} {path!r} is the GraphQL path")
+        sessions = self.runtime.sessions
+        routes = [health_route(health, self.pubsub)] if health is not None else []
+        if ready is not None:
+            routes.append(ready_route(ready, self.pubsub, lambda: sessions.draining))
+        if metrics is not None:
+            routes.append(metrics_route(metrics, self.runtime))
+        return routes
 
     @property
     def owns_pubsub(self) -> bool:

@@ -28,6 +28,7 @@ from livegql.transport.auth import authorise, grant_of
 from livegql.transport.context import Admission, ContextValue, OnConnectResult, static_context
 from livegql.transport.credentials import PATCHES_PARAM, CredentialClock, identity_key, sharing_key
 from livegql.transport.limits import RATE_LIMITED, TOO_MANY_OPERATIONS, TokenBucket
+from livegql.transport.oplog import operation_failed, operation_started
 from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
 
 if TYPE_CHECKING:
@@ -181,6 +182,7 @@ class OperationRunner:
             self._connection.flush()
             return
         context, variables = dict(self._context), payload.variables
+        operation_started(self._connection, id, prepared.kind.value)
         if prepared.kind is OperationKind.SUBSCRIPTION:
             if not self._rate_allows(id):
                 return
@@ -247,6 +249,7 @@ class OperationRunner:
             payload = encoder.encode_result(result)
         except Exception as error:
             # A bug below graphql-core's own error handling: this operation ends, the socket stays.
+            operation_failed(self._connection, id, bound.prepared.kind.value)
             self.forget(id)
             self._machine.send_error(id, encoder.encode_errors([GraphQLError(str(error), original_error=error)]))
             self._connection.flush()

@@ -1,7 +1,7 @@
 """Runtime: what every connection of one app shares (settings, broker, executor, hubs, user hooks)."""
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 from livegql.broker import PubSub
@@ -10,6 +10,7 @@ from livegql.engine import Executor, ResultEncoder
 from livegql.engine.fanout import SubscriptionHub
 from livegql.engine.live import LiveQueryHub
 from livegql.transport.context import ContextFactory, ContextValue, OnConnect
+from livegql.transport.counters import TransportCounters
 from livegql.transport.limits import ConnectionLimits
 from livegql.transport.registry import SessionRegistry
 
@@ -30,3 +31,4 @@ class Runtime:
     live: LiveQueryHub
     connections: ConnectionLimits
     sessions: SessionRegistry
+    counters: TransportCounters = field(default_factory=TransportCounters)

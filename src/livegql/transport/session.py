@@ -8,6 +8,7 @@ room, dropping a peer that stops reading, and ending for a restart (shutdown.py 
 import asyncio
 import contextlib
 import logging
+import secrets
 import socket
 import struct
 from collections.abc import Coroutine, Generator, Sequence
@@ -74,8 +75,15 @@ class Session:
     """Drives one machine with the outbox and the operation runner. Subclasses write frames (`_write`) and
     read from the peer; `_finished` runs once the last frame is written or the peer is gone."""
 
+    transport_name = "graphql-transport-ws"
+    """The label of this session's transport in metrics and logs (counters.TRANSPORTS); subclasses set theirs."""
+
     def __init__(self, request: HTTPConnection, runtime: Runtime, send: Send, machine: ServerMachine) -> None:
+        self.connection_id = secrets.token_hex(4)
+        """Names this session in log records (`connection_id`): random, so workers' ids do not collide."""
         self.request = request
+        self.counters = runtime.counters
+        self._registered = False
         self._send = send
         self.runtime = runtime
         self.settings: Settings = runtime.settings
@@ -104,8 +112,22 @@ class Session:
         if frames:
             self.outbox.extend(frames)
 
+    def _register(self) -> None:
+        """The session is open: shutdown and revocation can find it, and metrics count it, until `_shut_down`."""
+        self.runtime.sessions.add(self)
+        self._registered = True
+        self.counters.opened[self.transport_name] += 1
+
+    @property
+    def log_extra(self) -> dict[str, str]:
+        """The `extra=` of this session's log records: which connection, over which transport."""
+        return {"connection_id": self.connection_id, "transport": self.transport_name}
+
     def _shut_down(self) -> None:
         self.runtime.sessions.discard(self)
+        if self._registered:
+            self._registered = False
+            self.counters.closed[self.transport_name] += 1
         if self._abort_timer is not None:
             self._abort_timer.cancel()
         self.machine.connection_lost()
@@ -117,7 +139,10 @@ class Session:
         """The send queue is full and a subscription event must not be dropped: end the session right away."""
         if self.machine.state is State.CLOSED:
             return
-        logger.info("Closing a slow consumer (%d frames waiting)", len(self.outbox))
+        waiting = len(self.outbox)
+        logger.info("Closing a slow consumer (%d frames waiting)", waiting, extra=self.log_extra)
+        self.counters.slow_consumer_closes += 1
+        self.counters.slow_consumer_drops += waiting
         self._close_now(CloseCode.TRY_AGAIN_LATER, SLOW_CONSUMER)
 
     def close_forbidden(self, reason: str) -> None:
@@ -125,7 +150,7 @@ class Session:
         sent yet (it may no longer see it), and close 4403 (an SSE or multipart stream ends)."""
         if self.machine.state is State.CLOSED:
             return
-        logger.info("Closing a connection whose credentials ended: %s", reason)
+        logger.info("Closing a connection whose credentials ended: %s", reason, extra=self.log_extra)
         self._close_now(CloseCode.FORBIDDEN, reason)
 
     def admitted(self, events: Sequence[Event]) -> Sequence[Event]:
@@ -182,7 +207,9 @@ class Session:
         """
         transport = self._transport()
         if transport is not None:
-            logger.info("Aborting a slow consumer's connection: its last frame could not be written")
+            logger.info(
+                "Aborting a slow consumer's connection: its last frame could not be written", extra=self.log_extra
+            )
             _discard_unsent_on_close(transport)
             transport.abort()
         self._finished()

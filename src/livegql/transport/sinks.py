@@ -24,11 +24,13 @@ class SubscriptionSink:
         connection = self.connection
         outbox = connection.outbox
         if outbox.full:
+            connection.counters.slow_consumer_drops += 1  # this event: the session closes instead
             connection.close_slow_consumer()
             return
         frame = connection.machine.next_frame(self.id, payload_json)
         if frame is not None:
             outbox.append(frame)
+            connection.counters.subscription_deliveries += 1
 
     def acknowledge(self, payload_json: str) -> None:
         # Same path and policy as an event: it must reach the client before any event does.
@@ -55,6 +57,8 @@ class LiveQuerySink:
         if self.connection.outbox.full:
             if self.pending is None:
                 self.connection.defer(self)
+            else:
+                self.connection.counters.live_coalesced += 1
             self.pending = revision  # an older pending result is simply replaced: the latest one is what counts
             return
         self._send(revision)
@@ -70,9 +74,11 @@ class LiveQuerySink:
         if self.patches:
             patch = revision.patch if self.sent == revision.number - 1 else None
             payload = patch if patch is not None else revision.numbered
-        if self.connection.machine.send_next(self.id, payload):
+        connection = self.connection
+        if connection.machine.send_next(self.id, payload):
             self.sent = revision.number
-            self.connection.flush()
+            connection.counters.live_deliveries += 1
+            connection.flush()
 
     def fail(self, errors_json: str) -> None:
         self.connection.end_operation(self.id, errors_json)

@@ -16,6 +16,7 @@ from starlette.types import Receive, Send
 
 from livegql.protocol import Close, CloseCode, Output
 from livegql.protocol.http import error_body
+from livegql.protocol.http_stream import HTTPStreamProtocol
 from livegql.protocol.machine import ServerMachine
 from livegql.protocol.sse import EVENT_STREAM, retry_field
 from livegql.protocol.transport_ws import State
@@ -62,6 +63,9 @@ class HTTPStreamSession(Session):
         self._receive = receive
         self._content_type = content_type.encode()
         self._event_stream = content_type.startswith(EVENT_STREAM)
+        self.transport_name = "multipart"
+        if self._event_stream:
+            self.transport_name = "sse" if isinstance(machine, HTTPStreamProtocol) else "sse-single"
         self._started = False
         self._ended = False  # the session is over: shut down, or its response is complete
         self._body_done = False  # the outbox wrote the end of the body, or found the client gone
@@ -94,7 +98,7 @@ class HTTPStreamSession(Session):
 
     async def _stream(self, context: ContextValue) -> None:
         self._waiter = asyncio.current_task()
-        self.runtime.sessions.add(self)  # until _shut_down
+        self._register()  # until _shut_down
         self._schedule_heartbeat()
         try:
             async with OperationGroup() as group:

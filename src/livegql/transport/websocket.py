@@ -88,6 +88,10 @@ class WebSocketConnection(Session):
 
     def __init__(self, websocket: WebSocket, runtime: Runtime, send: Send, machine: Machine) -> None:
         super().__init__(websocket, runtime, send, machine)
+        if isinstance(machine, LegacyServerProtocol):
+            self.transport_name = "legacy"
+        elif isinstance(machine, PlainServerProtocol):
+            self.transport_name = "plain"
         self.websocket = websocket
         self.protocol = machine  # the same machine, with its WebSocket-only methods (receive_text, pings)
         self._reader: asyncio.Task[Any] | None = None
@@ -98,7 +102,7 @@ class WebSocketConnection(Session):
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         self._reader = asyncio.current_task()
-        self.runtime.sessions.add(self)  # until _shut_down
+        self._register()  # until _shut_down
         # Timer handles, not sleeping tasks: nothing per connection waits for them.
         self._init_timer = loop.call_later(self.settings.connection_init_wait_timeout, self._init_timeout_expired)
         if self.settings.keepalive_interval is not None:
