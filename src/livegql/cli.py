@@ -54,9 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="livegql", description="The real-time GraphQL server for Python.")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     _add_serve(commands)
-    demo = commands.add_parser("demo", help="serve the chat demo (SQLite)")
+    demo = commands.add_parser("demo", help="serve the demo page: chat (SQLite), news, stock ticker, locations")
     _add_address(demo)
     demo.add_argument("--db", metavar="PATH", help="SQLite file (default: $LIVEGQL_DEMO_DB or a per-user file)")
+    demo.add_argument("--ticks", type=float, default=5.0, metavar="N", help="ticker updates per second (0: none)")
+    demo.add_argument("--moves", type=float, default=2.0, metavar="N", help="location updates per second (0: none)")
     _add_tls(demo)
     _add_first_request_timeout(demo)
     demo.set_defaults(run=_demo)
@@ -165,11 +167,13 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 
 
 def _demo(args: argparse.Namespace) -> ExitCode:
-    from livegql.demo import create_app, resolve_db_path
+    from livegql.demo import create_site, resolve_db_path
 
+    if not (0 <= args.ticks <= 100 and 0 <= args.moves <= 100):
+        raise UsageError("--ticks and --moves must be between 0 and 100")
     path = resolve_db_path(args.db)
     try:
-        app = create_app(path)
+        app = create_site(path, ticks_per_second=args.ticks, moves_per_second=args.moves)
     except (OSError, sqlite3.Error) as error:
         raise CommandError(f"cannot open the demo database {path}: {error}") from None
     tls = _tls(args)
@@ -181,7 +185,9 @@ def _demo(args: argparse.Namespace) -> ExitCode:
     print(f"livegql demo: chat stored in {path}")
     print(f"watch:  {cli} subscribe {ws}://{where}/graphql '{_WATCH}'")
     print(f"post:   {cli} query {http}://{where}/graphql '{_POST}'")
-    print(f"live:   {cli} subscribe {ws}://{where}/graphql '{_LIVE}'", flush=True)
+    print(f"live:   {cli} subscribe {ws}://{where}/graphql '{_LIVE}'")
+    # Last, so the lines above keep their places for scripts that read them.
+    print(f"page:   {http}://{where}/  (chat, news, stock ticker, locations)", flush=True)
     run(app, listener, tls)
     return ExitCode.OK
 

@@ -1,18 +1,25 @@
-"""The chat demo (`livegql demo`): rooms of messages in SQLite, live by subscription and `@live` query; public API."""
+"""The demo (`livegql demo`): a chat in SQLite, news, a stock ticker and moving points, live over WebSocket, and
+the web page that shows them; public API."""
 
-from livegql.demo.app import DB_ENV_VAR, DEFAULT_DB_PATH, create_app, resolve_db_path
+from livegql.demo.app import DB_ENV_VAR, DEFAULT_DB_PATH, Feeds, create_app, create_site, resolve_db_path
 from livegql.demo.schema import ROOMS_KEY, SDL, make_resolvers, room_key, room_topic
+from livegql.demo.site import CONTENT_SECURITY_POLICY, STATIC_DIR, DemoSite
 from livegql.demo.store import ChatStore, Message, Room
 
 __all__ = [
+    "CONTENT_SECURITY_POLICY",
     "DB_ENV_VAR",
     "DEFAULT_DB_PATH",
     "ROOMS_KEY",
     "SDL",
+    "STATIC_DIR",
     "ChatStore",
+    "DemoSite",
+    "Feeds",
     "Message",
     "Room",
     "create_app",
+    "create_site",
     "make_resolvers",
     "resolve_db_path",
     "room_key",
