@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_serve(commands)
     demo = commands.add_parser("demo", help="serve the demo page: chat (SQLite), news, stock ticker, locations")
     _add_address(demo)
-    demo.add_argument("--db", metavar="PATH", help="SQLite file (default: $LIVEGQL_DEMO_DB or a per-user file)")
+    database = demo.add_mutually_exclusive_group()
+    database.add_argument("--db", metavar="PATH", help="SQLite file (default: $LIVEGQL_DEMO_DB or a per-user file)")
+    database.add_argument("--database", metavar="URL", help="keep the chat in PostgreSQL: postgresql://...")
     demo.add_argument("--ticks", type=float, default=5.0, metavar="N", help="ticker updates per second (0: none)")
     demo.add_argument("--moves", type=float, default=2.0, metavar="N", help="location updates per second (0: none)")
     _add_tls(demo)
@@ -167,14 +169,15 @@ def _serve(args: argparse.Namespace) -> ExitCode:
 
 
 def _demo(args: argparse.Namespace) -> ExitCode:
-    from livegql.demo import create_site, resolve_db_path
+    from livegql.demo import StoreError, create_site, resolve_db_path
+    from livegql.demo.store import redact
 
     if not (0 <= args.ticks <= 100 and 0 <= args.moves <= 100):
         raise UsageError("--ticks and --moves must be between 0 and 100")
-    path = resolve_db_path(args.db)
+    path = redact(args.database) if args.database else resolve_db_path(args.db)
     try:
-        app = create_site(path, ticks_per_second=args.ticks, moves_per_second=args.moves)
-    except (OSError, sqlite3.Error) as error:
+        app = create_site(args.db, database=args.database, ticks_per_second=args.ticks, moves_per_second=args.moves)
+    except (OSError, sqlite3.Error, StoreError) as error:
         raise CommandError(f"cannot open the demo database {path}: {error}") from None
     tls = _tls(args)
     _deadline(args)

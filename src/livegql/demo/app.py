@@ -1,5 +1,6 @@
 """`create_app`: the demo's GraphQL app (chat, news, ticker, points); `create_site`: it behind the web page, with
-the simulation; and where the chat's SQLite file lives by default."""
+the simulation (and, with the chat on PostgreSQL, the source that makes any writer's changes live); and where the
+chat's SQLite file lives by default."""
 
 import os
 import sys
@@ -11,8 +12,8 @@ from livegql.demo.feeds import Grid, NewsFeed, Ticker
 from livegql.demo.feeds_schema import FEEDS_SDL, make_feed_resolvers
 from livegql.demo.schema import SDL, make_resolvers
 from livegql.demo.simulation import DEFAULT_MOVES_PER_SECOND, DEFAULT_TICKS_PER_SECOND, Simulation
-from livegql.demo.site import DemoSite
-from livegql.demo.store import ChatStore
+from livegql.demo.site import Background, DemoSite
+from livegql.demo.store import ChatStore, MessageStore, StoreError
 
 DB_ENV_VAR = "LIVEGQL_DEMO_DB"
 
@@ -67,24 +68,53 @@ def create_app(db_path: str | None = None, *, pubsub: PubSub | None = None, feed
     invalidates the live-query keys "Room:R" and "Query.rooms", so live histories and room lists refresh.
     News, stocks and points live in `feeds` (new ones by default), in memory: see `feeds_schema` for their keys.
     """
-    store = ChatStore(resolve_db_path(db_path))
-    feeds = feeds or Feeds()
-    resolvers = make_resolvers(store)
+    return _app(ChatStore(resolve_db_path(db_path)), feeds or Feeds(), pubsub, announce=True)
+
+
+def _app(store: MessageStore, feeds: Feeds, pubsub: PubSub | None, *, announce: bool) -> LiveGQL:
+    resolvers = make_resolvers(store, announce=announce)
     for type_name, fields in make_feed_resolvers(feeds.news, feeds.ticker, feeds.grid).items():
         resolvers.setdefault(type_name, {}).update(fields)
     return LiveGQL(SDL + FEEDS_SDL, resolvers=resolvers, pubsub=pubsub)
 
 
+def create_postgres_app(
+    database: str, *, schema: str | None = None, pubsub: PubSub | None = None, feeds: Feeds | None = None
+) -> tuple[LiveGQL, Background]:
+    """The demo's GraphQL app with the chat in PostgreSQL at `database` (a postgresql:// URL), in `schema`
+    (default "livegql_demo", created if missing), and what makes it live: run its `start()` before serving and its
+    `close()` after (`create_site` does, in the ASGI lifespan). The database triggers, not the resolvers, publish
+    and invalidate, so a change by any writer (psql too) reaches live queries and subscriptions, each once.
+
+    StoreError (one line) if the URL is not postgresql://, the database cannot be reached, or psycopg is missing.
+    """
+    try:
+        from livegql.demo.postgres_chat import ChatChanges
+        from livegql.demo.postgres_store import DEFAULT_SCHEMA, PostgresChatStore
+    except ImportError as error:  # psycopg is the `postgres` extra's
+        raise StoreError(f"{error}: pip install 'livegql[postgres]'") from None
+    store = PostgresChatStore(database, schema=schema or DEFAULT_SCHEMA)
+    graphql = _app(store, feeds or Feeds(), pubsub, announce=False)
+    return graphql, ChatChanges(store, graphql.pubsub)
+
+
 def create_site(
     db_path: str | None = None,
     *,
+    database: str | None = None,
+    schema: str | None = None,
     seed: int | None = None,
     ticks_per_second: float = DEFAULT_TICKS_PER_SECOND,
     moves_per_second: float = DEFAULT_MOVES_PER_SECOND,
 ) -> DemoSite:
     """What `livegql demo` serves: the page at `/`, GraphQL at `/graphql`, prices and points moving at the given
-    rates (0 stops one) while the ASGI lifespan runs."""
+    rates (0 stops one) while the ASGI lifespan runs. The chat is in SQLite (`db_path`, see `create_app`), or with
+    `database` (a postgresql:// URL) in PostgreSQL (see `create_postgres_app`), listened to for the lifespan."""
     feeds = Feeds(seed)
-    graphql = create_app(db_path, feeds=feeds)
+    background: Background | None = None
+    if database is not None:
+        graphql, background = create_postgres_app(database, schema=schema, feeds=feeds)
+    else:
+        graphql = create_app(db_path, feeds=feeds)
     simulation = Simulation(feeds.ticker, feeds.grid, graphql.invalidate, ticks_per_second, moves_per_second)
-    return DemoSite(graphql, simulation)
+    return DemoSite(graphql, simulation, background=background)

@@ -1,8 +1,10 @@
 """`DemoSite`: the demo's ASGI app, the page (`/` and `/static/...`, with a Content-Security-Policy) in front of
-the GraphQL app (`/graphql` and everything else), and the simulation run for the life of the ASGI lifespan."""
+the GraphQL app (`/graphql` and everything else), and the simulation (and a background source, such as the chat's
+PostgreSQL listener) run for the life of the ASGI lifespan."""
 
 import asyncio
 from pathlib import Path
+from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.responses import FileResponse
@@ -30,14 +32,31 @@ PAGE_HEADERS = [
 ]
 
 
+class Background(Protocol):
+    """Something the site runs from the lifespan's startup to its shutdown: started before the first client is
+    served (so nothing a client could see is missed), closed before the GraphQL app."""
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 class DemoSite:
     """The ASGI app `livegql demo` serves: `graphql` answers GraphQL (and the paths the page does not own)."""
 
-    def __init__(self, graphql: LiveGQL, simulation: Simulation, static_dir: Path = STATIC_DIR) -> None:
+    def __init__(
+        self,
+        graphql: LiveGQL,
+        simulation: Simulation,
+        static_dir: Path = STATIC_DIR,
+        *,
+        background: Background | None = None,
+    ) -> None:
         # Named `app`, as middleware names what it wraps: the CLI's graceful shutdown finds the LiveGQL to drain
         # (its open WebSockets closed cleanly on Ctrl-C) by following `.app`.
         self.app = graphql
         self.simulation = simulation
+        self.background = background
         index = static_dir / "index.html"
         self._pages = Starlette(
             routes=[
@@ -59,6 +78,31 @@ class DemoSite:
             await self.app(scope, receive, send)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The background started, then the GraphQL app's lifespan; the background closed after it in any case."""
+        startup = await receive()
+        if self.background is not None:
+            try:
+                await self.background.start()
+            except Exception as error:
+                # Reported as the ASGI spec says, not raised: the server then says why it stops, without a traceback.
+                await send({"type": "lifespan.startup.failed", "message": f"the demo could not start: {error}"})
+                return
+        replayed = False
+
+        async def receive_startup_first() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return startup
+            return await receive()
+
+        try:
+            await self._app_lifespan(scope, receive_startup_first, send)
+        finally:
+            if self.background is not None:
+                await self.background.close()
+
+    async def _app_lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The GraphQL app's lifespan, with the simulation running from its startup to its shutdown."""
         async with asyncio.TaskGroup() as tasks:
             running: list[asyncio.Task[None]] = []
@@ -77,6 +121,8 @@ class DemoSite:
                     for task in running:
                         task.cancel()
                     await asyncio.wait(running)
+                if message["type"] == "lifespan.shutdown" and self.background is not None:
+                    await self.background.close()  # as the simulation: nothing invalidates while the app closes
                 return message
 
             try:

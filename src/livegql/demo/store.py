@@ -8,7 +8,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypedDict, TypeVar
+from typing import Protocol, Self, TypedDict, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 T = TypeVar("T")
 
@@ -40,6 +41,36 @@ class Room(TypedDict):
 
     name: str
     messageCount: int
+
+
+class StoreError(Exception):
+    """The chat's database cannot be opened (a bad or unreachable URL); the message is one line, fit to print."""
+
+
+class MessageStore(Protocol):
+    """What the chat's resolvers need of a store: `ChatStore` (SQLite) or `PostgresChatStore`."""
+
+    async def add(self, room: str, author: str, text: str) -> Message: ...
+
+    async def recent(self, room: str, last: int) -> list[Message]: ...
+
+    async def rooms(self) -> list[Room]: ...
+
+
+def is_postgres_url(database: str) -> bool:
+    return database.startswith(("postgresql://", "postgres://"))
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, fit to print."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # unparseable: printed as given would risk showing a password
+        return "<malformed URL>"
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def utc_now() -> datetime:
