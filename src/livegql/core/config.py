@@ -103,6 +103,11 @@ class Settings:
     shutdown_retry_window: tuple[float, float] = (1.0, 5.0)
     """Seconds: an SSE stream ended by a shutdown is told (`retry:`) to reconnect after a random delay in this
     window, and a stream refused while draining gets a `Retry-After` in it, so clients do not return at once."""
+    # --- tracing ----------------------------------------------------------------------------------------------
+    tracing: bool = False
+    """An OpenTelemetry span per operation, through the global tracer provider (needs `livegql[otel]`)."""
+    tracing_documents: bool = False
+    """Record each traced operation's query text (`graphql.document`, up to 8 KiB): it may hold literal secrets."""
 
     def __post_init__(self) -> None:
         positive = {

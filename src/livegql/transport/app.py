@@ -30,6 +30,7 @@ from livegql.transport.registry import SessionRegistry
 from livegql.transport.revocation import REVOKED, Revocations
 from livegql.transport.runtime import Runtime, Share
 from livegql.transport.shutdown import DrainReport, drain
+from livegql.transport.tracing import load_tracer
 from livegql.transport.websocket import serve_websocket
 
 
@@ -54,6 +55,9 @@ class LiveGQL:
     passed in belongs to the caller, who closes it. `health_path` serves `GET` with the broker's health
     (200 or 503, JSON); `ready_path` whether to route new clients here (503 while draining or while the
     broker is down); `metrics_path` Prometheus metrics (`livegql_*`). None serves none of them.
+
+    `tracing=True` (a setting; needs `livegql[otel]`) makes an OpenTelemetry span of every operation through
+    the global tracer provider; `tracing_documents=True` adds each one's query text.
     """
 
     def __init__(
@@ -78,6 +82,7 @@ class LiveGQL:
             self.settings = dataclasses.replace(settings or Settings(), **setting_overrides)
         except TypeError as error:
             raise ConfigurationError(f"Unknown setting: {error}") from error
+        tracer = load_tracer(self.settings)  # before anything is opened: tracing=True without the API refuses
         if share not in ("identity", "public") and not callable(share):
             raise ConfigurationError('share must be "identity", "public" or a callable(context) -> hashable key')
         self._owns_pubsub = pubsub is None
@@ -108,6 +113,7 @@ class LiveGQL:
             live=self.live,
             connections=ConnectionLimits(self.settings.max_connections_per_client, self.settings.max_connections),
             sessions=SessionRegistry(),
+            tracer=tracer,
         )
         self._revocations = Revocations(self.pubsub, self.runtime.sessions)
         # Listening from the first revocable session on (one admitted with principals): an app that never

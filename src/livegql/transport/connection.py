@@ -11,7 +11,7 @@ from graphql import ExecutionResult, GraphQLError
 from livegql.core.limits import exceeds_bytes, query_too_large_message
 from livegql.engine import OperationKind, RequestError
 from livegql.engine.event_gate import Viewer
-from livegql.engine.executor import BoundOperation, IncrementalResults, PreparedOperation
+from livegql.engine.executor import BoundOperation, PreparedOperation
 from livegql.engine.operations import is_live, operation_key
 from livegql.protocol import (
     CompleteReceived,
@@ -27,23 +27,14 @@ from livegql.protocol.transport_ws import State
 from livegql.transport.auth import authorise, grant_of
 from livegql.transport.context import Admission, ContextValue, OnConnectResult, static_context
 from livegql.transport.credentials import PATCHES_PARAM, CredentialClock, identity_key, sharing_key
+from livegql.transport.extensions import ACKNOWLEDGE_EXTENSION, EXPIRES_AT, PATCH_FORMATS, REFRESHED, RESUME_EXTENSION
 from livegql.transport.limits import RATE_LIMITED, TOO_MANY_OPERATIONS, TokenBucket
 from livegql.transport.oplog import operation_failed, operation_started
-from livegql.transport.sinks import LiveQuerySink, SubscriptionSink
+from livegql.transport.sinks import LiveQuerySink, SubscriptionSink, send_payloads
+from livegql.transport.tracing import Failure, OperationSpans
 
 if TYPE_CHECKING:
     from livegql.transport.session import Session
-
-
-PATCH_FORMATS = (True, "json-patch")
-ACKNOWLEDGE_EXTENSION = "acknowledge"
-"""Subscribe `extensions` entry (true) asking to be told, before any event, that the subscription is live."""
-RESUME_EXTENSION = "resumeAfter"
-"""Subscribe `extensions` entry: the last event position the client saw; missed events are replayed first."""
-
-REFRESHED = "refreshed"
-EXPIRES_AT = "expiresAt"
-"""The server Ping's payload that confirms a refresh: `{"refreshed": true, "expiresAt": seconds or null}`."""
 
 
 class OperationRunner:
@@ -65,6 +56,8 @@ class OperationRunner:
         self._patches = False
         rate = self._runtime.settings.max_subscribes_per_second
         self._subscribes = TokenBucket(rate, burst=max(rate, 1.0))
+        tracer = self._runtime.tracer
+        self._spans = None if tracer is None else OperationSpans(tracer, connection)
 
     def handle(self, events: Sequence[Event]) -> None:
         assert self.group is not None
@@ -85,12 +78,15 @@ class OperationRunner:
                 stop = self._operations.pop(event.id, None)
                 if stop is not None:
                     stop()
+                    self.forget(event.id)  # its span
             elif isinstance(event, RefreshReceived):
                 self._start_refresh(event.params)
 
-    def forget(self, id: str) -> None:
-        """Operation `id` ended by itself: nothing to stop any more."""
+    def forget(self, id: str, failure: Failure = None) -> None:
+        """Operation `id` ended (by itself, or stopped just now): nothing to stop any more."""
         self._operations.pop(id, None)
+        if self._spans is not None:
+            self._spans.end(id, failure)
 
     def cancel_all(self) -> None:
         self.credentials.cancel()
@@ -101,6 +97,8 @@ class OperationRunner:
         self._operations.clear()
         for stop in operations:
             stop()
+        if self._spans is not None:
+            self._spans.end_all()
 
     def adopt(self, context: ContextValue) -> None:
         """Start a session whose client was admitted before it existed (an HTTP request or event stream:
@@ -183,6 +181,8 @@ class OperationRunner:
             return
         context, variables = dict(self._context), payload.variables
         operation_started(self._connection, id, prepared.kind.value)
+        if self._spans is not None:
+            self._spans.start(id, prepared, variables)
         if prepared.kind is OperationKind.SUBSCRIPTION:
             if not self._rate_allows(id):
                 return
@@ -239,22 +239,25 @@ class OperationRunner:
     def _refuse(self, id: str, message: str, code: str = "BAD_REQUEST") -> None:
         """An operation the request itself (or a limit) makes impossible: its Error, nothing else."""
         errors = [GraphQLError(message, extensions={"code": code})]
+        self.forget(id, message)  # a span started, if it was refused after (by the rate limit)
         self._machine.send_error(id, self._runtime.encoder.encode_errors(errors))
         self._connection.flush()
 
     async def _execute(self, id: str, bound: BoundOperation, context: ContextValue) -> None:
         encoder = self._runtime.encoder
+        if self._spans is not None:
+            self._spans.activate(id)
         try:
             result = await self._runtime.executor.run(bound, context)
             payload = encoder.encode_result(result)
         except Exception as error:
             # A bug below graphql-core's own error handling: this operation ends, the socket stays.
             operation_failed(self._connection, id, bound.prepared.kind.value)
-            self.forget(id)
+            self.forget(id, error)
             self._machine.send_error(id, encoder.encode_errors([GraphQLError(str(error), original_error=error)]))
             self._connection.flush()
             return
-        self.forget(id)
+        self.forget(id, result.errors)
         if self._machine.send_next(id, payload):
             self._machine.send_complete(id)
             self._connection.flush()
@@ -263,18 +266,20 @@ class OperationRunner:
         """@defer / @stream: each payload its own result message (`next`, `data`, an SSE `next` event), then
         Complete. Stopping the operation cancels this task; closing the payloads cancels the deferred work."""
         encoder = self._runtime.encoder
+        if self._spans is not None:
+            self._spans.activate(id)
         try:
             outcome = await self._runtime.executor.run_incremental(bound, context, encoder)
             if isinstance(outcome, ExecutionResult):  # nothing was deferred after all, e.g. `@defer(if: false)`
                 finished = self._machine.send_next(id, encoder.encode_result(outcome))
             else:
                 try:
-                    finished = await self._send_payloads(id, outcome)
+                    finished = await send_payloads(self._connection, id, outcome)
                 finally:
                     await outcome.aclose()
         except Exception as error:
             # As in `_execute`: a bug below graphql-core's error handling ends this operation, not the socket.
-            self.forget(id)
+            self.forget(id, error)
             self._machine.send_error(id, encoder.encode_errors([GraphQLError(str(error), original_error=error)]))
             self._connection.flush()
             return
@@ -282,16 +287,3 @@ class OperationRunner:
         if finished:
             self._machine.send_complete(id)
         self._connection.flush()
-
-    async def _send_payloads(self, id: str, payloads: IncrementalResults) -> bool:
-        """Send each payload as it comes; False if the operation ended first: stopped by the client, or the
-        session closed as a slow consumer (a payload is never dropped, as a subscription event is not)."""
-        connection = self._connection
-        async for payload in payloads:
-            if connection.outbox.full:
-                connection.close_slow_consumer()
-                return False
-            if not self._machine.send_next(id, payload):
-                return False
-            connection.flush()
-        return True

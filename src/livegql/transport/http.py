@@ -44,9 +44,9 @@ from livegql.protocol.multipart import (
 from livegql.protocol.sse import EVENT_STREAM, SSEFraming, accepts_event_stream
 from livegql.transport.answer import Answer, error_answer, json_answer
 from livegql.transport.auth import admit_request, admitted_at_once
-from livegql.transport.connection import RESUME_EXTENSION
 from livegql.transport.context import Admission, ContextValue
 from livegql.transport.csrf import check_csrf
+from livegql.transport.extensions import RESUME_EXTENSION
 from livegql.transport.graphiql import enabled as graphiql_enabled
 from livegql.transport.graphiql import graphiql_answer, wants_graphiql
 from livegql.transport.http_request import read_params
@@ -62,6 +62,8 @@ SUBSCRIPTION_OVER_HTTP = (
     'multipart/mixed;subscriptionSpec="1.0"'
 )
 LAST_EVENT_ID = "last-event-id"
+HTTP_TRANSPORT = "http"
+"""`livegql.transport` of a plain HTTP request's span (streams are sessions, named by their `transport_name`)."""
 
 
 class HTTPEndpoint:
@@ -156,7 +158,10 @@ class HTTPEndpoint:
         if prepared.kind is OperationKind.SUBSCRIPTION:
             raise RequestError([GraphQLError(SUBSCRIPTION_OVER_HTTP)])
         bound = runtime.executor.bind(prepared, params.variables)
-        result = await runtime.executor.run(bound, context)
+        if runtime.tracer is None:
+            result = await runtime.executor.run(bound, context)
+        else:
+            result = await runtime.tracer.run(runtime.executor, bound, context, HTTP_TRANSPORT)
         return json_answer(HTTPStatus.OK, media, runtime.encoder.result_dict(result))
 
     def _event_stream(self, request: Request, params: GraphQLParams, context: ContextValue) -> "StreamPlan":

@@ -13,6 +13,7 @@ from livegql.transport.context import ContextFactory, ContextValue, OnConnect
 from livegql.transport.counters import TransportCounters
 from livegql.transport.limits import ConnectionLimits
 from livegql.transport.registry import SessionRegistry
+from livegql.transport.tracing import OperationTracer
 
 Share: TypeAlias = Literal["identity", "public"] | Callable[[ContextValue], Hashable]
 """Which connections may share one execution of an identical operation (see `LiveGQL(share=...)`)."""
@@ -32,3 +33,5 @@ class Runtime:
     connections: ConnectionLimits
     sessions: SessionRegistry
     counters: TransportCounters = field(default_factory=TransportCounters)
+    tracer: OperationTracer | None = None
+    """Set when the app traces operations (`Settings.tracing`); None costs each operation one check."""

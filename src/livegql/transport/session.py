@@ -230,7 +230,7 @@ class Session:
 
     def end_operation(self, id: str, errors_json: str | None) -> None:
         """A shared stream ended for operation `id`: Complete it, or send its Error."""
-        self.runner.forget(id)
+        self.runner.forget(id, errors_json)
         self._deferred.pop(id, None)
         sent = self.machine.send_complete(id) if errors_json is None else self.machine.send_error(id, errors_json)
         if sent:

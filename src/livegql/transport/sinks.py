@@ -2,11 +2,13 @@
 
 Subscriptions: an event that finds the connection's send queue full closes the socket with 1013 (Try Again
 Later, "slow consumer"), since dropping an event would be silent data loss. Live queries: only the latest
-result matters, so it waits in the sink until the queue has room again, replacing any older one.
+result matters, so it waits in the sink until the queue has room again, replacing any older one. A query's
+@defer / @stream payloads are never dropped either: a full queue closes the session as a subscription's does.
 """
 
 from typing import TYPE_CHECKING
 
+from livegql.engine.executor import IncrementalResults
 from livegql.engine.revision import Revision
 
 if TYPE_CHECKING:
@@ -82,3 +84,16 @@ class LiveQuerySink:
 
     def fail(self, errors_json: str) -> None:
         self.connection.end_operation(self.id, errors_json)
+
+
+async def send_payloads(connection: "Session", id: str, payloads: IncrementalResults) -> bool:
+    """Send each payload of operation `id` as it comes; False if the operation ended first: stopped by the
+    client, or the session closed as a slow consumer (a payload is never dropped, as a subscription event is not)."""
+    async for payload in payloads:
+        if connection.outbox.full:
+            connection.close_slow_consumer()
+            return False
+        if not connection.machine.send_next(id, payload):
+            return False
+        connection.flush()
+    return True
