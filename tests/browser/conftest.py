@@ -1,7 +1,9 @@
 """One headless Chromium for the module, the victim's server with livegql's defaults and one with its
 cross-site defences off (the control), and the attacker's server."""
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page
@@ -61,3 +63,14 @@ def open_victim(open_victim_server: Victim) -> Victim:
 def attacker_port() -> Iterator[int]:
     with serve_site(attacker_site()) as port:
         yield port
+
+
+ARTIFACTS_ENV = "LIVEGQL_ARTIFACTS"
+"""Where screenshots are kept (`.ci/run` sets it to test-artifacts/); the test's tmp_path when unset."""
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    directory = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

@@ -2,15 +2,13 @@
 every operation it runs (and for whom), and an attacker's page; each on a real uvicorn server on the loopback."""
 
 import secrets
-import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from graphql import GraphQLResolveInfo
 from starlette.applications import Starlette
 from starlette.requests import HTTPConnection, Request
@@ -19,6 +17,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from livegql import LiveGQL
+from tests.support.server import serve_asgi
 
 SDL = """
 type Query { me: String! }
@@ -29,7 +28,6 @@ COOKIE = "session"
 VICTIM = "alice"
 SECRET = f"{VICTIM}'s secret"
 CROSS_SITE_COOKIE = "; SameSite=None; Secure"  # the only cookie a browser sends to another site's requests
-STOP_TIMEOUT = 10.0
 WAIT_TIMEOUT = 5.0
 _SCRIPT = (Path(__file__).parent / "pages.js").read_text()
 PAGE = f"<!doctype html><html><head><script>{_SCRIPT}</script></head><body></body></html>"
@@ -175,20 +173,6 @@ def attacker_site() -> ASGIApp:
     return Starlette(routes=[Route("/", page)])
 
 
-@contextmanager
-def serve_site(app: ASGIApp) -> Iterator[int]:
-    """Serve `app` with uvicorn on 127.0.0.1 and yield its port. The socket listens before uvicorn starts, so a
-    browser may connect at once: the connection waits in the backlog, and nothing needs to wait for a start."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(STOP_TIMEOUT)
-        listener.close()
+def serve_site(app: ASGIApp) -> AbstractContextManager[int]:
+    """Serve `app` on 127.0.0.1; the context yields its port."""
+    return serve_asgi(app)

@@ -7,7 +7,6 @@ The simulation is off for those (`lifespan="off"`, so prices and points move onl
 value the page must show is one the test chose. One last test turns it on and sees the ticker and the map move.
 """
 
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,6 @@ from playwright.sync_api import ConsoleMessage, Page, Request, WebSocket, expect
 from livegql.demo import create_site
 from tests.demo.site_server import serve_demo
 
-ARTIFACTS_ENV = "LIVEGQL_ARTIFACTS"
 WITHIN_MS = 1_000
 """The issue's bound: a change made by another client is on screen within one second."""
 LOAD_MS = 10_000
@@ -55,13 +53,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             yield client
         finally:
             client.close()
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    directory = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 class Watch:

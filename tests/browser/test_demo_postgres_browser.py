@@ -2,7 +2,6 @@
 with the real `psql` to the demo's messages table shows on the page within one second. A screenshot is kept in
 $LIVEGQL_ARTIFACTS (the test's tmp_path when unset)."""
 
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +17,6 @@ from tests.browser.chromium import unavailable
 from tests.demo.site_server import serve_demo
 from tests.support.postgres import postgres_dsn_or_skip, unique_name
 
-ARTIFACTS_ENV = "LIVEGQL_ARTIFACTS"
 WITHIN_MS = 1_000
 """The issue's bound: an UPDATE made with psql is on screen within one second."""
 LOAD_MS = 10_000
@@ -49,7 +47,7 @@ def psql(dsn: str, statement: str) -> None:
 
 
 def test_an_update_made_with_psql_shows_on_the_page_within_a_second(
-    page: Page, database: tuple[str, str], tmp_path: Path
+    page: Page, database: tuple[str, str], artifacts: Path
 ) -> None:
     dsn, schema = database
     # The simulation is off (rates 0) so nothing but the chat changes; the lifespan runs, and with it the listener.
@@ -68,6 +66,4 @@ def test_an_update_made_with_psql_shows_on_the_page_within_a_second(
         psql(dsn, f"INSERT INTO {table} (room, author, text) VALUES ('general', 'ops', 'added with psql')")
         expect(page.locator("#messages li").last).to_contain_text("opsadded with psql", timeout=WITHIN_MS)
 
-        artifacts = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
-        artifacts.mkdir(parents=True, exist_ok=True)
         page.locator("#chat").screenshot(path=artifacts / "demo-postgres-chat.png")

@@ -3,7 +3,6 @@ each event as it is published, and a `@live` query's new result when its data is
 stays on the server's own origin and the Content-Security-Policy is never violated. A screenshot of each is kept
 in $LIVEGQL_ARTIFACTS (the test's tmp_path when unset)."""
 
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ SDL = """
 type Query { counter: Int! }
 type Subscription { topic(name: String!): String! }
 """
-ARTIFACTS_ENV = "LIVEGQL_ARTIFACTS"
 RESULT = ".result-window"
 EXECUTE = "button.graphiql-execute-button"
 SEEN_MS = 5_000
@@ -52,13 +50,6 @@ def counter() -> Counter:
 def server(counter: Counter) -> Iterator[LiveServer]:
     with serve(make_app(counter)) as running:
         yield running
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    directory = Path(os.environ.get(ARTIFACTS_ENV) or tmp_path)
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 class Watch:

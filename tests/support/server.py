@@ -1,13 +1,15 @@
 """A real uvicorn server on an ephemeral loopback port, in its own thread and event loop."""
 
 import asyncio
+import socket
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from livegql import LiveGQL
 
@@ -86,3 +88,26 @@ def serve(app: LiveGQL, port: int = 0, **config: Any) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(START_TIMEOUT)
+
+
+SITE_STOP_TIMEOUT = 10.0
+
+
+@contextmanager
+def serve_asgi(app: ASGIApp, lifespan: Literal["on", "off"] = "off") -> Iterator[int]:
+    """Serve any ASGI `app` with uvicorn on 127.0.0.1 and yield its port. The socket listens before uvicorn
+    starts, so a client (a browser) may connect at once: it waits in the backlog, and nothing waits for a start."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, timeout_graceful_shutdown=1)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(SITE_STOP_TIMEOUT)
+        listener.close()
+        assert not thread.is_alive(), "the server did not stop"
